@@ -1,0 +1,86 @@
+# xen-memtune: one entry point for building, testing and installing.
+#
+#   make            build the module and the agent
+#   make check      everything CI runs: module build (W=1), KUnit (UML), agent tests, Xen e2e rig
+#   make demo       boot real Xen in QEMU and show a DomU's values follow a resize
+#
+# Every target that needs Debian packages installs them first (scripts/install-deps.sh).
+
+KVER    ?= $(shell ls /lib/modules 2>/dev/null | sort -V | tail -n 1)
+KDIR    ?= /lib/modules/$(KVER)/build
+BUILD   ?= $(CURDIR)/build
+DESTDIR ?=
+PREFIX  ?= /usr
+DKMS_NAME    := xen-memtune
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf 2>/dev/null)
+
+.PHONY: all deps-kmod deps-agent deps-kunit deps-e2e kmod kmod-check agent agent-test \
+	kunit selftests check e2e demo golden bench install dkms-add dkms-build \
+	dkms-install dkms-remove clean
+
+all: kmod agent
+
+deps-kmod:
+	@scripts/install-deps.sh kmod
+deps-agent:
+	@scripts/install-deps.sh agent
+deps-kunit:
+	@scripts/install-deps.sh kunit
+deps-e2e:
+	@scripts/install-deps.sh kmod agent e2e
+
+# The module, against the Debian headers (kbuild via kmod/Makefile).
+kmod: deps-kmod
+	$(MAKE) -C kmod KDIR=$(KDIR)
+
+# Warning-free (W=1), sparse (C=1) and checkpatch clean: what a kernel maintainer checks.
+kmod-check: deps-kmod
+	$(MAKE) -C kmod KDIR=$(KDIR) check
+
+agent: deps-agent
+	cmake -S agent -B $(BUILD)/agent -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD)/agent -j$$(nproc)
+
+agent-test: agent
+	ctest --test-dir $(BUILD)/agent --output-on-failure
+
+kunit: deps-kunit
+	tests/kunit/run.sh
+
+selftests:
+	$(MAKE) -C tests/selftests
+
+e2e: deps-e2e
+	tests/e2e/run.sh
+
+demo: deps-e2e
+	tests/e2e/demo.sh
+
+golden: deps-e2e
+	tests/e2e/golden.sh
+
+bench: deps-e2e
+	bench/run.sh
+
+check: kmod-check kunit agent-test e2e
+
+install: all
+	$(MAKE) -C kmod KDIR=$(KDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)/agent --prefix $(PREFIX)
+
+dkms-add: deps-kmod
+	scripts/install-deps.sh dkms
+	rm -rf /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
+	mkdir -p /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
+	cp -r dkms.conf kmod /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)/
+	dkms add -m $(DKMS_NAME) -v $(DKMS_VERSION)
+dkms-build: dkms-add
+	dkms build -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(KVER)
+dkms-install: dkms-build
+	dkms install -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(KVER)
+dkms-remove:
+	dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all
+
+clean:
+	-$(MAKE) -C kmod KDIR=$(KDIR) clean
+	rm -rf $(BUILD)
