@@ -47,19 +47,19 @@ agent-test: agent
 kunit: deps-kunit
 	tests/kunit/run.sh
 
-selftests:
+selftests: deps-kmod
 	$(MAKE) -C tests/selftests
 
-e2e: deps-e2e
+e2e: deps-e2e kmod agent selftests
 	tests/e2e/run.sh
 
-demo: deps-e2e
+demo: deps-e2e kmod agent
 	tests/e2e/demo.sh
 
-golden: deps-e2e
+golden: deps-e2e kmod
 	tests/e2e/golden.sh
 
-bench: deps-e2e
+bench: deps-e2e kmod agent
 	bench/run.sh
 
 check: kmod-check kunit agent-test e2e
