@@ -20,8 +20,8 @@
 
 #include "policy.h"
 
-/* Most values a tunable has: tcp_mem and udp_mem have three. */
-#define MEMTUNE_MAX_VALUES	3
+/* Most values a tunable has: tcp_mem and udp_mem have three (policy.h). */
+#define MEMTUNE_MAX_VALUES	MEMTUNE_MAX_FIELDS
 
 /* Longest memtune/resize token echoed back (xenstore nodes are small). */
 #define MEMTUNE_TOKEN_MAX	64
@@ -56,9 +56,9 @@ enum memtune_floor_mode {
 };
 
 /*
- * One managed kernel value.  Indexed by the tunable id of policy.h
- * (0 .. MEMTUNE_NR_TUNABLES - 1); names come from memtune_tunable_name().
- * All fields are protected by memtune.lock.
+ * One managed kernel value.  Indexed by enum memtune_tunable_id (policy.h);
+ * names come from memtune_tunable_name().  All fields are protected by
+ * memtune.lock.
  */
 struct memtune_tunable {
 	u64 value[MEMTUNE_MAX_VALUES];		/* last read from the kernel */
@@ -69,6 +69,7 @@ struct memtune_tunable {
 	enum memtune_owner owner;
 	bool enabled;		/* root's switch (sysfs tunables/<name>/enabled) */
 	bool present;		/* exists now (nf_conntrack may be unloaded) */
+	bool has_computed;	/* policy produced computed[] (not for every input) */
 	bool has_written;
 };
 
@@ -167,7 +168,10 @@ extern struct memtune memtune;
 extern bool memtune_restore_on_unload;
 
 /* main.c */
-void memtune_send_uevent(const char *reason);
+void memtune_send_uevent(const char *reason);	/* memtune.lock held */
+const char *memtune_mode_name(enum memtune_mode mode);	/* "apply" ... */
+const char *memtune_state_name(enum memtune_state state);	/* "idle" ... */
+const char *memtune_owner_name(enum memtune_owner owner);	/* "module" ... */
 
 /* watch.c: xenstore watches, burst coalescing, settle detection */
 int memtune_watch_init(void);
@@ -181,10 +185,11 @@ void memtune_apply_exit(void);
 /* Compute every tunable for the memory the kernel has now; lock held. */
 void memtune_compute_now(void);
 /*
- * Compute for the kernel's current memory scaled to size_kb (shrink-first
- * pass, preview).  out[id][i]; returns 0 or -errno.  Does not take the lock.
+ * Compute what a kernel with size_kb of managed memory (totalram) would
+ * set, from the kernel's current state (shrink-first pass, sysfs preview).
+ * Returns 0 or -errno.  Takes no lock; reads live kernel counters.
  */
-int memtune_compute_at(u64 size_kb, u64 out[][MEMTUNE_MAX_VALUES]);
+int memtune_compute_at(u64 size_kb, struct memtune_values *out);
 /* Write computed[] of every managed tunable per mode; lock held. Returns errors. */
 int memtune_apply_computed(void);
 /* Put back boot values of what the module still manages; lock held. */
@@ -196,9 +201,16 @@ const char *memtune_tunable_name(unsigned int id);
 int memtune_format_values(char *buf, size_t size, const u64 *vals,
 			  unsigned int nr_values);
 
-/* xs_ack.c: acknowledgement into data/memtune/kmod/ (queued, any context) */
-void memtune_ack_applied(void);
-void memtune_ack_state(void);
+/*
+ * xs_ack.c: acknowledgement into data/memtune/kmod/.  Each call records the
+ * keys and queues the write on memtune.wq; none sleeps.  The watch writes
+ * refused-value/-reason/-count for every refused memory/target; the guard
+ * adds restored-kb (memtune_ack_restored) when it puts a target back, and
+ * floor-kb when the floor changes.
+ */
+void memtune_ack_init(void);
+void memtune_ack_applied(void);		/* memtune.lock held */
+void memtune_ack_state(void);		/* memtune.lock held */
 void memtune_ack_floor(u64 floor_kb);
 void memtune_ack_refusal(const char *value, const char *reason, u64 restored_kb);
 void memtune_ack_restored(u64 restored_kb);
