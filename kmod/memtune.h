@@ -185,6 +185,12 @@ void memtune_apply_exit(void);
 /* Compute every tunable for the memory the kernel has now; lock held. */
 void memtune_compute_now(void);
 /*
+ * The settled pass: applied_kb = totalram, compute, write per mode, then
+ * once more with the nr_free_buffer_pages() the new watermarks give.
+ * Returns the number of failed writes.  memtune.lock held.
+ */
+int memtune_apply_now(void);
+/*
  * Compute what a kernel with size_kb of managed memory (totalram) would
  * set, from the kernel's current state (shrink-first pass, sysfs preview).
  * Returns 0 or -errno.  Takes no lock; reads live kernel counters.
