@@ -13,7 +13,10 @@
 #include <memory>
 #include <string>
 
+// xenstore.h has no extern "C" guard of its own.
+extern "C" {
 #include <xenstore.h>
+}
 
 #include "io/xenstore.hpp"
 

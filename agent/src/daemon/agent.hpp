@@ -1,0 +1,116 @@
+// The agent: samples the kernel, publishes the report under data/memtune/, answers Dom0's
+// directives from memtune/directive/ and acts on them.  Event-loop free: event_loop.cpp calls
+// these methods from sd-event callbacks, tests call them directly.
+//
+// Follow the data: tick() -> sample_kernel() -> core assemble_report/should_publish ->
+// publish_report(); directive watch -> on_directive_event() -> core parse_directive ->
+// apply_directive() -> swap/reclaim/swappiness (io) -> write_ack() + journal + on_answered.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/ack.hpp"
+#include "core/config.hpp"
+#include "core/directive.hpp"
+#include "core/report.hpp"
+#include "core/swap_plan.hpp"
+#include "io/procfs.hpp"
+#include "io/swap.hpp"
+#include "io/xenstore.hpp"
+
+namespace memtune::daemon {
+
+inline constexpr const char *report_dir = "data/memtune/";
+inline constexpr const char *directive_dir = "memtune/directive";
+
+// What a directive, a D-Bus call or a local action came to.
+struct Outcome {
+	AckResult result = AckResult::applied;
+	std::string reason;
+};
+
+class Agent {
+public:
+	Agent(Config config, io::XenStore &xenstore, io::Procfs kernel, io::SwapSyscalls &swap);
+
+	// Registers the watches (directive, own report) and reads the last answered seq from
+	// data/memtune/ack/seq, so a restarted agent refuses replays too.
+	io::Result<void> start();
+
+	// Samples the kernel and publishes when core's policy says so (or force is set).
+	// Returns the monotonic ms at which it wants to run again at the latest.
+	std::uint64_t tick(std::uint64_t now_ms);
+	// The next tick publishes whatever the policy says (after a reconnect, a resume, a
+	// vanished report, a D-Bus Refresh()).
+	void force_publish(std::string why);
+
+	// Watch handler of memtune/directive (also runs once at registration).
+	void on_directive_event();
+
+	// Local requests (D-Bus), bounded by the same config as Dom0's.
+	Outcome reclaim(std::uint64_t kb, const std::string &source);
+	Outcome set_swap_mode(SwapMode mode, const std::string &source);
+
+	void replace_config(Config config) { config_ = std::move(config); }
+	const Config &config() const { return config_; }
+
+	// State shown on D-Bus.
+	const KeyValues &published_report() const { return published_kv_; }
+	const std::optional<Directive> &current_directive() const { return current_directive_; }
+	const std::optional<Ack> &last_ack() const { return last_ack_; }
+	SwapMode swap_mode() const { return swap_mode_; }
+	std::uint64_t last_answered_seq() const { return last_answered_seq_; }
+
+	// Called after every answered directive (D-Bus signals).
+	std::function<void(const Ack &)> on_answered;
+	// Called after every publish (D-Bus PropertiesChanged).
+	std::function<void()> on_published;
+
+private:
+	struct KernelSample {
+		Meminfo meminfo;
+		Vmstat vmstat;
+		MemoryPressure pressure;
+		std::optional<BalloonSample> balloon;
+	};
+
+	io::Result<KernelSample> sample_kernel();
+	io::Result<void> publish_report(Report report, const std::string &why);
+	void check_report_present();
+	Outcome apply_directive(const Directive &directive);
+	Outcome apply_swappiness(std::uint32_t swappiness, std::optional<std::uint64_t> seq);
+	Outcome apply_swap_mode(SwapMode mode, std::optional<std::uint64_t> seq);
+	Outcome apply_reclaim(std::uint64_t kb, std::optional<std::uint64_t> seq);
+	void refresh_managed_swaps();
+	io::Result<void> write_ack(const Ack &ack);
+	std::uint64_t mem_available_kb();
+
+	Config config_;
+	io::XenStore &xs_;
+	io::Procfs kernel_;
+	io::SwapSyscalls &swap_;
+
+	std::optional<Vmstat> last_vmstat_;
+	std::uint64_t last_vmstat_ms_ = 0;
+	std::optional<Report> last_report_;
+	std::uint64_t last_publish_ms_ = 0;
+	std::uint64_t report_seq_ = 0;
+	KeyValues published_kv_;
+	bool force_ = true;
+	std::string force_why_ = "first report";
+
+	std::uint64_t last_answered_seq_ = 0;
+	std::optional<Directive> current_directive_;
+	std::optional<Ack> last_ack_;
+	SwapMode swap_mode_ = SwapMode::normal;
+	std::vector<ManagedSwap> managed_swaps_;
+};
+
+// Combines the outcomes of a directive's parts: all applied -> applied, none -> refused.
+Outcome combine_outcomes(const std::vector<Outcome> &parts);
+
+} // namespace memtune::daemon
