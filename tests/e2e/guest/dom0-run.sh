@@ -1,0 +1,59 @@
+#!/bin/sh
+# Dom0 side of the rig: starts Debian's Xen tools, then runs each scenario named in $1
+# (colon-separated; /e2e/scenarios/<name>.sh), each in its own shell under a timeout, with
+# every DomU destroyed in between. Prints "@@E2E DONE" last: the host counts a run without
+# it as a rig failure.
+. /e2e/lib.sh
+
+start_xen_tools()
+{
+	local m
+
+	for m in xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc; do
+		modprobe "$m" || { fail rig-dom0-modules "modprobe $m failed"; return 1; }
+	done
+	mount -t xenfs xenfs /proc/xen || { fail rig-dom0-xenfs "mount xenfs failed"; return 1; }
+	xenstored --pid-file /var/run/xenstored.pid || { fail rig-xenstored "did not start"; return 1; }
+	xen-init-dom0 >/tmp/xen-init-dom0.log 2>&1 || { fail rig-xen-init-dom0 "$(cat /tmp/xen-init-dom0.log)"; return 1; }
+	xenconsoled --log=guest --log-dir="$E2E_CONSOLE_DIR" ||
+		{ fail rig-xenconsoled "did not start"; return 1; }
+	# xl.conf: autoballoon off unless a scenario turns it on (dom0_mem is fixed on Xen's line).
+	echo 'autoballoon="off"' >/etc/xen/xl.conf
+	return 0
+}
+
+run_scenario()
+{
+	local s="$1" file="/e2e/scenarios/$1.sh" limit t0
+
+	if [ ! -f "$file" ]; then
+		fail "$s" "no scenario file tests/e2e/scenarios/$s.sh"
+		return
+	fi
+	limit=$(sed -n 's/^# e2e-timeout: *\([0-9]*\).*/\1/p' "$file")
+	limit=${limit:-600}
+	info "scenario $s (timeout ${limit}s)"
+	t0=$(now_ms)
+	timeout "$limit" sh -c ". /e2e/lib.sh; E2E_SCENARIO=$s; . $file"
+	case $? in
+	0) ;;
+	143|124) fail "$s" "timed out after ${limit}s" ;;
+	*) ;;
+	esac
+	say "TIME $s scenario-wall $(($(now_ms) - t0))"
+	for d in $(xl list 2>/dev/null | awk 'NR > 2 { print $1 }'); do
+		xl destroy "$d" >/dev/null 2>&1
+	done
+}
+
+info "dom0 up: $(uname -r), $(awk '{ print $1 }' /proc/uptime) s after kernel start"
+if start_xen_tools; then
+	pass rig-dom0-xen-tools
+	IFS=:
+	set -- $1
+	unset IFS
+	for s in "$@"; do
+		run_scenario "$s"
+	done
+fi
+say DONE

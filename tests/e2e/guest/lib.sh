@@ -1,0 +1,210 @@
+# Helpers for scenarios, sourced in Dom0 (and in the bare guest) by dom0-run.sh/bare-run.sh.
+#
+# Results go to the console, which Xen copies to QEMU's serial port, which the host parses.
+# Every line the host reads starts with "@@E2E " so nothing else on the console can be taken
+# for a result:
+#   @@E2E ok - <check>                  a check passed
+#   @@E2E FAIL - <check>: <why>         a check failed
+#   @@E2E TIME <scenario> <what> <ms>   a measured duration (never asserted)
+#   @@E2E GOLD <MiB> <column> <value>   one golden-table cell
+#   @@E2E INFO <text>                   narration
+# Check names are unique within a run: prefix them with the scenario name.
+
+E2E_MEMTUNE_KO=/opt/memtune/xen_memtune.ko
+E2E_CONSOLE_DIR=/var/log/xen/console
+
+say() { echo "@@E2E $*"; }
+info() { say "INFO $*"; }
+pass() { say "ok - $1"; }
+fail() { say "FAIL - $1: $2"; }
+
+# check_eq NAME GOT WANT
+check_eq()
+{
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', want '$3'"; fi
+}
+
+# check_true NAME WHY-IF-FALSE COMMAND...
+check_true()
+{
+	local name="$1" why="$2"
+
+	shift 2
+	if "$@"; then pass "$name"; else fail "$name" "$why"; fi
+}
+
+# Milliseconds since boot (centisecond resolution: /proc/uptime).
+now_ms()
+{
+	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+}
+
+# wait_until SECONDS COMMAND...: polls every 0.2 s; 0 once COMMAND succeeds, 1 on timeout.
+wait_until()
+{
+	local end=$(($(now_ms) + $1 * 1000))
+
+	shift
+	while ! "$@"; do
+		[ "$(now_ms)" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+# within TOLERANCE_PERCENT GOT WANT: |got - want| <= want * tolerance / 100
+within()
+{
+	awk -v t="$1" -v g="$2" -v w="$3" 'BEGIN {
+		if (g !~ /^[0-9]+$/ || w !~ /^[0-9]+$/) exit 1
+		d = g - w; if (d < 0) d = -d
+		exit !(d <= w * t / 100)
+	}'
+}
+
+# A subject that is not built makes its scenario fail, never pass or skip.
+need_kmod()
+{
+	[ -f "$E2E_MEMTUNE_KO" ] && return 0
+	fail "$1" "kmod/xen_memtune.ko was not built (make kmod)"
+	return 1
+}
+
+need_agent()
+{
+	[ -x /opt/memtune/xen-memtuned ] && [ -x /opt/memtune/memtunectl ] && return 0
+	fail "$1" "build/agent/xen-memtuned or memtunectl was not built (make agent)"
+	return 1
+}
+
+# ---- DomUs ---------------------------------------------------------------------------------
+
+# domu_create NAME MEM_MiB MAXMEM_MiB [TYPE]: boots a busybox DomU and waits until it serves
+# commands. TYPE is pv (default) or pvh.
+domu_create()
+{
+	local name="$1" mem="$2" maxmem="$3" type="${4:-pv}" id t0
+
+	cat >"/tmp/$name.cfg" <<-EOF
+	name = "$name"
+	type = "$type"
+	kernel = "/images/vmlinux"
+	ramdisk = "/images/domu.cpio"
+	memory = $mem
+	maxmem = $maxmem
+	vcpus = 1
+	on_poweroff = "destroy"
+	on_crash = "preserve"
+	extra = "console=hvc0 rdinit=/init e2e.role=domu loglevel=3"
+	EOF
+	t0=$(now_ms)
+	if ! timeout 180 xl create "/tmp/$name.cfg" >"/tmp/$name.create" 2>&1; then
+		info "xl create $name: $(tail -n 3 "/tmp/$name.create" | tr '\n' ' ')"
+		return 1
+	fi
+	id=$(xl domid "$name") || return 1
+	# rig/: Dom0's command channel, owned by dom0 and readable by the guest.
+	xenstore-write "/local/domain/$id/rig/seq" 0
+	xenstore-chmod -r "/local/domain/$id/rig" n0 "r$id"
+	echo 0 >"/tmp/rig-seq.$id"
+	if ! wait_until 240 xenstore-read "/local/domain/$id/data/rig/ready" >/dev/null 2>&1; then
+		info "$name never served commands; console tail:"
+		domu_console_tail "$name" 20
+		return 1
+	fi
+	say "TIME $name create-to-ready $(($(now_ms) - t0))"
+	return 0
+}
+
+domu_id() { xl domid "$1" 2>/dev/null; }
+
+domu_alive()
+{
+	local id
+
+	id=$(domu_id "$1") || return 1
+	# A crashed guest is kept (on_crash=preserve) in state 'c'.
+	! xl list "$id" 2>/dev/null | awk 'NR == 2 { exit !($5 ~ /c/) }'
+}
+
+domu_console() { echo "$E2E_CONSOLE_DIR/guest-$1.log"; }
+
+domu_console_tail()
+{
+	tail -n "${2:-20}" "$(domu_console "$1")" 2>/dev/null | tr -d '\r' | sed 's/^/@@E2E INFO   | /'
+}
+
+# domu_run NAME COMMAND [TIMEOUT_S]: runs COMMAND with sh in the DomU; prints its output and
+# returns its status (124 when no answer came in time, 125 when the guest is gone).
+domu_run()
+{
+	local name="$1" cmd="$2" limit="${3:-120}" id seq log
+
+	id=$(domu_id "$name") || return 125
+	# The counter lives in a file: domu_run is mostly called inside $(...), a subshell.
+	seq=$(($(cat "/tmp/rig-seq.$id") + 1))
+	echo "$seq" >"/tmp/rig-seq.$id"
+	log=$(domu_console "$name")
+	# base64: xenstore-read escapes newlines and tabs, which would garble a script.
+	xenstore-write "/local/domain/$id/rig/cmd" "$(printf '%s' "$cmd" | base64 | tr -d '\n')"
+	xenstore-write "/local/domain/$id/rig/seq" "$seq"
+	if ! wait_until "$limit" grep -qE "(^|[^0-9])RIGEND $seq [0-9]" "$log"; then
+		domu_alive "$name" || return 125
+		return 124
+	fi
+	tr -d '\r' <"$log" | awk -v s="$seq" '
+		{ i = index($0, "RIGOUT " s " ") }
+		i { print substr($0, i + length("RIGOUT " s " ")) }
+		{ j = index($0, "RIGEND " s " ") }
+		j { split(substr($0, j), f, " "); exit f[3] }'
+}
+
+domu_destroy()
+{
+	xl destroy "$1" >/dev/null 2>&1
+	return 0
+}
+
+# Balloon of a DomU as the guest sees it: "<target_kb> <current_kb>".
+domu_balloon()
+{
+	domu_run "$1" 'd=/sys/devices/system/xen_memory/xen_memory0;
+		echo "$(cat $d/target_kb) $(cat $d/info/current_kb)"'
+}
+
+# domu_settle NAME [TIMEOUT_S]: waits in the guest until the balloon reaches its target or
+# stops moving for 10 s; prints "<target_kb> <current_kb> <seconds>".
+domu_settle()
+{
+	domu_run "$1" "/e2e/settle.sh ${2:-180}" $((${2:-180} + 30))
+}
+
+# Lines that show a guest's userspace or kernel broke: a rig fault, never a pass.
+E2E_CRASH_RE='Segmentation fault|malloc\(\)|corrupted|Kernel panic|general protection|BUG:|Oops'
+
+# scan_consoles CHECK [EXPECTED_PANIC_DOMAIN...]: one check that no console shows a crash.
+scan_consoles()
+{
+	local name="$1" f d bad="" skip
+
+	shift
+	for f in "$E2E_CONSOLE_DIR"/guest-*.log; do
+		[ -f "$f" ] || continue
+		skip=0
+		for d in "$@"; do
+			[ "$f" = "$(domu_console "$d")" ] && skip=1
+		done
+		[ $skip = 1 ] && continue
+		grep -qE "$E2E_CRASH_RE" "$f" && bad="$bad $(basename "$f" .log)"
+	done
+	if dmesg | grep -qE "$E2E_CRASH_RE"; then bad="$bad dom0-kernel"; fi
+	if [ -z "$bad" ]; then
+		pass "$name"
+	else
+		fail "$name" "crash lines in:$bad"
+		for f in $bad; do
+			grep -hE "$E2E_CRASH_RE" "$E2E_CONSOLE_DIR/$f.log" 2>/dev/null | head -n 5 |
+				tr -d '\r' | sed 's/^/@@E2E INFO   | /'
+		done
+	fi
+}

@@ -1,0 +1,199 @@
+# Builds what the rig boots, from Debian packages and this project's build output.
+# Sourced by tests/e2e/lib/rig.sh; everything lands in $E2E_DIR (build/e2e by default).
+#
+#   $E2E_DIR/debs/      the .debs, fetched with `apt-get download` (never installed on the host)
+#   $E2E_DIR/root/      the .debs unpacked with `dpkg-deb -x`
+#   $E2E_DIR/images/    xen (ELF), vmlinux (ELF, used for Dom0 and every DomU), vmlinuz (bzImage,
+#                       for the bare boot), domu.cpio (every guest's /), dom0.cpio (domu.cpio
+#                       plus /images/{vmlinux,domu.cpio})
+#
+# The images are rebuilt only when an input changes: the hash of every input file is kept in
+# $E2E_DIR/images/inputs.sha256.
+
+# The guest kernel must be the version the module is built against: the one that
+# linux-headers-amd64 depends on (e.g. linux-headers-6.1.0-56-amd64 -> 6.1.0-56-amd64).
+e2e_kernel_version()
+{
+	dpkg-query -W -f='${Depends}' linux-headers-amd64 2>/dev/null |
+		sed -n 's/^linux-headers-\([^ ,]*\).*/\1/p'
+}
+
+# Xen and the guest kernel are unpacked, not installed: installing linux-image would run
+# update-initramfs and change the host's boot, and the hypervisor has no place on the host.
+e2e_fetch_debs()
+{
+	local pkgs="xen-hypervisor-4.17-amd64 xen-utils-4.17 linux-image-$E2E_KVER" p missing=""
+
+	mkdir -p "$E2E_DIR/debs"
+	for p in $pkgs; do
+		ls "$E2E_DIR/debs/${p}_"*.deb >/dev/null 2>&1 || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	e2e_log "fetching$missing"
+	(cd "$E2E_DIR/debs" && apt-get download $missing >/dev/null) ||
+		(apt-get update >/dev/null && cd "$E2E_DIR/debs" && apt-get download $missing >/dev/null) ||
+		e2e_die "apt-get download$missing failed"
+}
+
+# The XZ stream inside Debian's bzImage is the ELF vmlinux. Xen's PV domain builder and QEMU
+# would otherwise decompress it under TCG at every domain build (about 11 s each).
+e2e_extract_vmlinux()
+{
+	local bz="$1" out="$2" off
+
+	for off in $(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$bz" | cut -d: -f1); do
+		tail -c +$((off + 1)) "$bz" | xz -dc --single-stream >"$out.tmp" 2>/dev/null
+		if [ "$(head -c 4 "$out.tmp" | od -An -c | tr -d ' ')" = '177ELF' ]; then
+			mv "$out.tmp" "$out"
+			return 0
+		fi
+	done
+	rm -f "$out.tmp"
+	e2e_die "no XZ-compressed ELF found in $bz"
+}
+
+# Copies an executable and every shared library ldd names (same path in the image), plus
+# libgcc_s.so.1, which glibc dlopen()s for pthread_cancel (xl aborts without it).
+e2e_copy_binary()
+{
+	local src="$1" dst="$2" lib
+
+	mkdir -p "$E2E_STAGE$(dirname "$dst")"
+	cp -L "$src" "$E2E_STAGE$dst"
+	for lib in $(ldd "$src" 2>/dev/null | grep -o '/[^ ]*'); do
+		[ -e "$E2E_STAGE$lib" ] && continue
+		mkdir -p "$E2E_STAGE$(dirname "$lib")"
+		cp -L "$lib" "$E2E_STAGE$lib"
+	done
+	if ldd "$src" 2>/dev/null | grep -q 'not found'; then
+		e2e_die "$src: $(ldd "$src" | grep 'not found' | tr -s ' \n' ' ')"
+	fi
+}
+
+e2e_copy_libgcc()
+{
+	local lib
+
+	lib=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ { print $NF; exit }')
+	[ -n "$lib" ] || e2e_die "libgcc_s.so.1 not found on the host"
+	mkdir -p "$E2E_STAGE$(dirname "$lib")"
+	cp -L "$lib" "$E2E_STAGE$lib"
+}
+
+# Kernel modules the guests load, with their dependencies (modules.dep for busybox modprobe).
+E2E_GUEST_MODULES="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc nf_conntrack zram xen-blkfront"
+
+e2e_copy_modules()
+{
+	local m f rel mdir="$E2E_ROOT/lib/modules/$E2E_KVER"
+
+	[ -f "$mdir/modules.dep" ] || depmod -b "$E2E_ROOT" "$E2E_KVER" ||
+		e2e_die "depmod on the unpacked kernel failed"
+	for m in $E2E_GUEST_MODULES; do
+		for f in $(modprobe -d "$E2E_ROOT" -S "$E2E_KVER" --show-depends "$m" |
+			   awk '$1 == "insmod" { print $2 }'); do
+			rel=${f#"$E2E_ROOT"}
+			mkdir -p "$E2E_STAGE$(dirname "$rel")"
+			cp "$f" "$E2E_STAGE$rel"
+		done
+	done
+	cp "$mdir"/modules.builtin* "$mdir/modules.order" "$E2E_STAGE/lib/modules/$E2E_KVER/"
+	depmod -b "$E2E_STAGE" "$E2E_KVER" || e2e_die "depmod on the guest image failed"
+}
+
+# This project's own build output, each piece optional: a scenario whose subject is missing
+# fails on its own ("module not built"), the rig still boots.
+e2e_project_files()
+{
+	local f
+
+	[ -f "$E2E_REPO/kmod/xen_memtune.ko" ] && echo "$E2E_REPO/kmod/xen_memtune.ko"
+	for f in "$E2E_BUILD/agent/xen-memtuned" "$E2E_BUILD/agent/memtunectl"; do
+		[ -x "$f" ] && echo "$f"
+	done
+	# kselftest binaries: every ELF executable under tests/selftests (and its build folder).
+	for f in $(find "$E2E_REPO/tests/selftests" "$E2E_BUILD/selftests" -type f -perm -u+x \
+		   2>/dev/null | sort); do
+		[ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] && echo "$f"
+	done
+	return 0
+}
+
+e2e_inputs_hash()
+{
+	{
+		echo "$E2E_KVER"
+		ls "$E2E_DIR/debs"
+		find "$E2E_HERE/guest" "$E2E_HERE/scenarios" "$E2E_HERE/lib/images.sh" -type f |
+			sort | xargs sha256sum
+		e2e_project_files | xargs -r sha256sum
+		ls -l /bin/busybox /usr/bin/xenstore*
+	} | sha256sum | cut -d' ' -f1
+}
+
+e2e_build_images()
+{
+	local img="$E2E_DIR/images" hash f name
+
+	E2E_KVER=$(e2e_kernel_version)
+	[ -n "$E2E_KVER" ] || e2e_die "linux-headers-amd64 is not installed (make deps-e2e)"
+	[ -d "/lib/modules/$E2E_KVER/build" ] || e2e_die "/lib/modules/$E2E_KVER/build missing"
+	E2E_ROOT="$E2E_DIR/root"
+	export E2E_KVER
+
+	e2e_fetch_debs
+	hash=$(e2e_inputs_hash)
+	if [ -f "$img/inputs.sha256" ] && [ "$(cat "$img/inputs.sha256")" = "$hash" ] &&
+	   [ -f "$img/dom0.cpio" ]; then
+		return 0
+	fi
+	e2e_log "building guest images for $E2E_KVER"
+
+	rm -rf "$E2E_ROOT" "$img"
+	mkdir -p "$E2E_ROOT" "$img"
+	for f in "$E2E_DIR"/debs/*.deb; do
+		dpkg-deb -x "$f" "$E2E_ROOT" || e2e_die "dpkg-deb -x $f failed"
+	done
+	zcat "$E2E_ROOT"/boot/xen-4.17-amd64.gz >"$img/xen"
+	cp "$E2E_ROOT/boot/vmlinuz-$E2E_KVER" "$img/vmlinuz"
+	e2e_extract_vmlinux "$img/vmlinuz" "$img/vmlinux"
+
+	E2E_STAGE="$img/stage"
+	mkdir -p "$E2E_STAGE"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp,etc/xen,e2e,opt/memtune}
+	mkdir -p "$E2E_STAGE"/var/{lib/xen,run/xen,run/xenstored,log/xen/console}
+	mknod "$E2E_STAGE/dev/console" c 5 1
+	cp /bin/busybox "$E2E_STAGE/bin/busybox"
+	cp "$E2E_HERE/guest/init" "$E2E_STAGE/init"
+	cp "$E2E_HERE"/guest/*.sh "$E2E_STAGE/e2e/"
+	mkdir -p "$E2E_STAGE/e2e/scenarios"
+	cp "$E2E_HERE"/scenarios/*.sh "$E2E_STAGE/e2e/scenarios/"
+	chmod 0755 "$E2E_STAGE/init" "$E2E_STAGE"/e2e/*.sh
+
+	for name in xl xenstored xenconsoled xen-init-dom0; do
+		e2e_copy_binary "$E2E_ROOT/usr/lib/xen-4.17/bin/$name" "/usr/lib/xen-4.17/bin/$name"
+	done
+	# xenstore-utils: one binary under several names (xenstore-control is a wrapper script).
+	for f in /usr/bin/xenstore /usr/bin/xenstore-*; do
+		[ -L "$f" ] || e2e_copy_binary "$f" "$f"
+	done
+	e2e_copy_libgcc
+	e2e_copy_modules
+
+	for f in $(e2e_project_files); do
+		case "$f" in
+		*.ko) cp "$f" "$E2E_STAGE/opt/memtune/" ;;
+		*) e2e_copy_binary "$f" "/opt/memtune/$(basename "$f")" ;;
+		esac
+	done
+
+	(cd "$E2E_STAGE" && find . | cpio -o -H newc --quiet) >"$img/domu.cpio" ||
+		e2e_die "cpio of the guest image failed"
+	# Dom0 = the same tree plus the DomU kernel and image (initramfs archives concatenate).
+	rm -rf "$img/extra"
+	mkdir -p "$img/extra/images"
+	cp "$img/vmlinux" "$img/domu.cpio" "$img/extra/images/"
+	(cd "$img/extra" && find . | cpio -o -H newc --quiet) >"$img/extra.cpio"
+	cat "$img/domu.cpio" "$img/extra.cpio" >"$img/dom0.cpio"
+	rm -rf "$img/extra" "$img/extra.cpio" "$E2E_STAGE"
+	echo "$hash" >"$img/inputs.sha256"
+}

@@ -1,0 +1,30 @@
+#!/bin/bash
+# make e2e: boots real Xen 4.17 in QEMU and runs the end-to-end scenarios.
+#
+#   E2E_SCENARIOS=a,b,c   scenarios to run (names of tests/e2e/scenarios/*.sh); default: the
+#                         list in tests/e2e/scenarios/default.list. "all" runs every file.
+#                         Names starting with bare- run in a separate boot without Xen.
+#   E2E_ACCEL=tcg|kvm     accelerator (default: kvm only with vmx/svm and a real /dev/kvm)
+#   E2E_TIMEOUT=seconds   limit for the Xen boot (default 900)
+#
+# Prints one line per check ("ok - name" / "FAIL - name: why"), then "N passed, N failed";
+# exits non-zero if anything failed.
+set -u
+. "$(dirname "$0")/lib/rig.sh"
+
+if [ "${E2E_SCENARIOS:-}" = all ]; then
+	list=$(cd "$E2E_HERE/scenarios" && ls *.sh | sed 's/\.sh$//')
+elif [ -n "${E2E_SCENARIOS:-}" ]; then
+	list=$(echo "$E2E_SCENARIOS" | tr ', ' '\n\n')
+else
+	list=$(grep -v '^[[:space:]]*\(#\|$\)' "$E2E_HERE/scenarios/default.list")
+fi
+xen_run=$(echo "$list" | grep -v '^bare-' | paste -sd: -)
+bare_run=$(echo "$list" | grep '^bare-' | paste -sd: -)
+
+e2e_build_images
+start=$(date +%s)
+[ -n "$xen_run" ] && e2e_boot_xen xen "$xen_run" 2048 512 "${E2E_TIMEOUT:-900}"
+[ -n "$bare_run" ] && e2e_boot_bare bare "$bare_run" 300
+echo "# TIME e2e total-wall $((($(date +%s) - start) * 1000))"
+e2e_summary
