@@ -68,11 +68,15 @@ install: all
 	$(MAKE) -C kmod KDIR=$(KDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)/agent --prefix $(PREFIX)
 
+# DKMS from a copy of the sources in /usr/src (never the build output); a second run replaces
+# the first, so `make dkms-install` can be repeated.
 dkms-add: deps-kmod
 	scripts/install-deps.sh dkms
+	-dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all >/dev/null 2>&1
 	rm -rf /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
-	mkdir -p /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
-	cp -r dkms.conf kmod /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)/
+	mkdir -p /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)/kmod
+	cp dkms.conf /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)/
+	cp kmod/Kbuild kmod/Makefile kmod/*.c kmod/*.h /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)/kmod/
 	dkms add -m $(DKMS_NAME) -v $(DKMS_VERSION)
 dkms-build: dkms-add
 	dkms build -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(KVER)
@@ -80,6 +84,7 @@ dkms-install: dkms-build
 	dkms install -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(KVER)
 dkms-remove:
 	dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all
+	rm -rf /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
 
 clean:
 	-$(MAKE) -C kmod KDIR=$(KDIR) clean
