@@ -212,10 +212,30 @@ static u64 kb_of_pages(u64 pages, unsigned int page_shift)
 	return pages << (page_shift - 10);
 }
 
+/* pages minus the pages freed after the initcalls, at least 1 */
+static u64 before_late_free(const struct memtune_policy_input *in, u64 pages)
+{
+	return pages > in->boot_late_freed_pages ?
+	       pages - in->boot_late_freed_pages : min(pages, 1ULL);
+}
+
+/* totalram_pages() as the boot's initcalls saw it */
+static u64 init_totalram(const struct memtune_policy_input *in)
+{
+	return before_late_free(in, in->totalram_pages);
+}
+
+/* nr_free_buffer_pages() as the boot's fs_initcalls saw it */
+static u64 init_nfb(const struct memtune_policy_input *in)
+{
+	return before_late_free(in, in->nr_free_buffer_pages);
+}
+
 /* Lowmem as the boot's min_free_kbytes saw it (watermarks still 0). */
 static u64 boot_lowmem_pages(const struct memtune_policy_input *in)
 {
-	return in->lowmem_pages ? in->lowmem_pages : in->nr_free_buffer_pages;
+	return before_late_free(in, in->lowmem_pages ? in->lowmem_pages :
+					in->nr_free_buffer_pages);
 }
 
 /* mm/page_alloc.c: calculate_min_free_kbytes(), first boot value */
@@ -245,7 +265,7 @@ static u64 min_free_kbytes(const struct memtune_policy_input *in)
 	u64 kb = min_free_kbytes_sqrt(boot_lowmem_pages(in), in->page_shift);
 
 	if (in->thp_enabled)
-		kb = max(kb, min_free_kbytes_thp(in, in->nr_free_buffer_pages));
+		kb = max(kb, min_free_kbytes_thp(in, init_nfb(in)));
 	return kb;
 }
 
@@ -268,13 +288,13 @@ static u64 boot_free_kb(const struct memtune_policy_input *in)
 /* kernel/fork.c: set_max_threads(): RAM / (8 * THREAD_SIZE) */
 static u64 threads_max(const struct memtune_policy_input *in)
 {
+	u64 trp = init_totalram(in);
 	u64 threads;
 
-	if (fls64(in->totalram_pages) + in->page_shift > 64)
+	if (fls64(trp) + in->page_shift > 64)
 		threads = THREADS_MAX;
 	else
-		threads = div64_u64(in->totalram_pages << in->page_shift,
-				    in->thread_size * 8);
+		threads = div64_u64(trp << in->page_shift, in->thread_size * 8);
 	return clamp_t(u64, threads, THREADS_MIN, THREADS_MAX);
 }
 
@@ -284,8 +304,10 @@ static u64 threads_max(const struct memtune_policy_input *in)
  */
 static u64 file_max(const struct memtune_policy_input *in)
 {
-	u64 trp = in->totalram_pages;
-	u64 reserve = min(in->boot_used_pages * 3 / 2, trp ? trp - 1 : 0);
+	u64 trp = init_totalram(in);
+	u64 late = in->boot_late_freed_pages;
+	u64 used = in->boot_used_pages > late ? in->boot_used_pages - late : 0;
+	u64 reserve = min(used * 3 / 2, trp - 1);
 	u64 n = div64_u64((trp - reserve) << (in->page_shift - 10), 10);
 
 	return max(n, FILE_MAX_MIN);
@@ -298,8 +320,8 @@ static u64 file_max(const struct memtune_policy_input *in)
 static u64 lowmem_share_items(const struct memtune_policy_input *in,
 			      unsigned int divisor, u64 cost)
 {
-	u64 low = in->totalram_pages - min(in->totalhigh_pages,
-					   in->totalram_pages);
+	u64 trp = init_totalram(in);
+	u64 low = trp - min(in->totalhigh_pages, trp);
 
 	return div64_u64(div64_u64(low, divisor) << in->page_shift, cost);
 }
@@ -473,7 +495,7 @@ static void set_one(struct memtune_values *out, enum memtune_tunable_id id,
 void memtune_policy_compute(const struct memtune_policy_input *in,
 			    struct memtune_values *out)
 {
-	u64 nfb = in->nr_free_buffer_pages;
+	u64 nfb = init_nfb(in);
 	u64 free_kb, threads, limit, ct;
 
 	memset(out, 0, sizeof(*out));
@@ -572,7 +594,8 @@ void memtune_policy_input_at(const struct memtune_policy_input *now,
 		return;
 	pages = size_kb >> (shift - 10);
 	at->totalram_pages = pages;
-	lowmem = move_pages(boot_lowmem_pages(now), now->totalram_pages, pages);
+	lowmem = move_pages(now->lowmem_pages ? now->lowmem_pages :
+			    now->nr_free_buffer_pages, now->totalram_pages, pages);
 	at->lowmem_pages = lowmem;
 	at->nr_kernel_pages = move_pages(now->nr_kernel_pages,
 					 now->totalram_pages, pages);
@@ -584,13 +607,13 @@ void memtune_policy_input_at(const struct memtune_policy_input *now,
 	 * from nr_free_buffer_pages() under those watermarks (subsys), then
 	 * the network limits from nr_free_buffer_pages() under the final ones.
 	 */
-	mfk = min_free_kbytes_sqrt(lowmem, shift);
+	mfk = min_free_kbytes_sqrt(boot_lowmem_pages(at), shift);
 	if (now->thp_enabled) {
-		u64 nfb = memtune_policy_estimate_nfb(lowmem, mfk,
-						      now->watermark_scale_factor,
-						      shift);
-
-		mfk = max(mfk, min_free_kbytes_thp(now, nfb));
+		at->nr_free_buffer_pages =
+			memtune_policy_estimate_nfb(lowmem, mfk,
+						    now->watermark_scale_factor,
+						    shift);
+		mfk = min_free_kbytes(at);
 	}
 	at->nr_free_buffer_pages =
 		memtune_policy_estimate_nfb(lowmem, mfk,
@@ -610,6 +633,22 @@ u64 memtune_policy_boot_used_pages(u64 boot_totalram_pages,
 	free_pages = (boot_user_reserve_kbytes * 32 + 16) >> (page_shift - 10);
 	return boot_totalram_pages > free_pages ?
 	       boot_totalram_pages - free_pages : 0;
+}
+
+u64 memtune_policy_late_freed_pages(u64 totalram_pages, u64 boot_threads_max,
+				    u64 thread_size, unsigned int page_shift)
+{
+	u64 per_thread, init_trp;
+
+	if (page_shift < 10 || page_shift > 20 || !thread_size ||
+	    boot_threads_max <= THREADS_MIN || boot_threads_max >= THREADS_MAX)
+		return 0;
+	/* pages per thread (32 on x86_64); the boot rounded down within one */
+	per_thread = (thread_size * 8) >> page_shift;
+	if (!per_thread)
+		return 0;
+	init_trp = boot_threads_max * per_thread + per_thread / 2;
+	return totalram_pages > init_trp ? totalram_pages - init_trp : 0;
 }
 
 u64 memtune_policy_derive_cost(u64 lowmem_pages, unsigned int divisor,

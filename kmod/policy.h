@@ -124,13 +124,23 @@ struct memtune_policy_input {
 	u64 nr_free_buffer_pages;
 	/*
 	 * Pages the kernel itself held when the boot computed the reserves and
-	 * file-max: totalram_pages() - NR_FREE_PAGES at that point.  It cannot
-	 * be read later; estimate it once at load with
-	 * memtune_policy_boot_used_pages(), or pass 0 (values then come out a
-	 * little above a boot's: user/admin reserve by boot_used/32 pages at
-	 * most, file-max by 0.6 kB per used page).
+	 * file-max: totalram_pages() now - NR_FREE_PAGES at that point (so it
+	 * includes boot_late_freed_pages).  It cannot be read later; estimate
+	 * it once at load with memtune_policy_boot_used_pages(), or pass 0
+	 * (values then come out a little above a boot's: user/admin reserve
+	 * by boot_used/32 pages at most, file-max by 0.6 kB per used page).
 	 */
 	u64 boot_used_pages;
+	/*
+	 * Pages freed after the boot computed its values: init memory and the
+	 * initramfs (free_initmem(), free_initrd_mem() run after the
+	 * fs_initcalls), which totalram_pages() counts now but the boot
+	 * formulas did not.  Subtracted from totalram, lowmem and
+	 * nr_free_buffer_pages for every value a boot computes before them
+	 * (all but the conntrack ones: nf_conntrack loads later).  Estimate it
+	 * once at load with memtune_policy_late_freed_pages(), or pass 0.
+	 */
+	u64 boot_late_freed_pages;
 	/*
 	 * What a boot at this memory would have as nr_kernel_pages /
 	 * nr_all_pages (mm/page_alloc.c, __initdata): present lowmem pages.
@@ -209,6 +219,17 @@ u64 memtune_policy_estimate_nfb(u64 lowmem_pages, u64 min_free_kbytes,
 u64 memtune_policy_boot_used_pages(u64 boot_totalram_pages,
 				   u64 boot_user_reserve_kbytes,
 				   unsigned int page_shift);
+
+/*
+ * boot_late_freed_pages from the boot value of kernel.threads-max, which
+ * kernel/fork.c: set_max_threads() computed in start_kernel() as
+ * totalram * PAGE_SIZE / (8 * THREAD_SIZE): totalram now minus the
+ * totalram that value implies.  Valid while totalram has not moved since
+ * boot (call it at load, before any resize); 0 when threads-max was
+ * clamped or an admin changed it to something larger.
+ */
+u64 memtune_policy_late_freed_pages(u64 totalram_pages, u64 boot_threads_max,
+				    u64 thread_size, unsigned int page_shift);
 
 /*
  * Per-item cost (bytes) behind a boot value of the form
