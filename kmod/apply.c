@@ -60,12 +60,15 @@ struct memtune_inotify_inode_mark {
 
 /*
  * Fixed at load (before any pass), read-only afterwards: no lock needed.
- * ep_item_cost comes from the boot value of fs.epoll.max_user_watches
- * (struct epitem is private to fs/eventpoll.c); boot_used_pages from the
- * boot value of vm.user_reserve_kbytes.
+ * Each is estimated from a boot value, so it is right when the module loads
+ * before the first resize (at boot, from /etc/modules-load.d or DKMS):
+ * ep_item_cost from fs.epoll.max_user_watches (struct epitem is private to
+ * fs/eventpoll.c), boot_used_pages from vm.user_reserve_kbytes,
+ * late_freed_pages (init memory, initramfs) from kernel.threads-max.
  */
 static u64 ep_item_cost;
 static u64 boot_used_pages;
+static u64 late_freed_pages;
 
 /* totalram (KiB) the last pass wrote for: tells shrink from grow. */
 static u64 last_written_kb;
@@ -317,6 +320,7 @@ static void fill_input(struct memtune_policy_input *in)
 	}
 
 	in->boot_used_pages = boot_used_pages;
+	in->boot_late_freed_pages = late_freed_pages;
 	in->page_shift = PAGE_SHIFT;
 	in->thread_size = THREAD_SIZE;
 	in->thp_enabled = thp_enabled();
@@ -527,33 +531,34 @@ void memtune_restore_all(void)
 
 int memtune_apply_init(void)
 {
-	u64 lowmem = totalram_pages() - totalhigh_pages();
+	struct memtune_tunable *t = memtune.tunables;
+	u64 trp = totalram_pages();
 	unsigned int id;
 
 	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
 		const struct memtune_tunable_desc *d = &memtune_tunables[id];
-		struct memtune_tunable *t = &memtune.tunables[id];
 
-		t->nr_values = min_t(unsigned int, d->nr_fields, MEMTUNE_MAX_VALUES);
-		t->enabled = true;
-		t->owner = MEMTUNE_OWNER_MODULE;
-		if (memtune_tunable_read(id, t->boot_value)) {
+		t[id].nr_values = min_t(unsigned int, d->nr_fields, MEMTUNE_MAX_VALUES);
+		t[id].enabled = true;
+		t[id].owner = MEMTUNE_OWNER_MODULE;
+		if (memtune_tunable_read(id, t[id].boot_value)) {
 			/* Absent now; picked up if its module loads later. */
-			t->present = false;
+			t[id].present = false;
 			if (!(d->flags & MEMTUNE_TF_NEEDS_KMOD))
 				pr_info("%s not found on this kernel\n", d->name);
 			continue;
 		}
-		memcpy(t->value, t->boot_value, sizeof(t->value));
-		t->present = true;
+		memcpy(t[id].value, t[id].boot_value, sizeof(t[id].value));
+		t[id].present = true;
 	}
 
-	boot_used_pages = memtune_policy_boot_used_pages(totalram_pages(),
-			memtune.tunables[MEMTUNE_T_USER_RESERVE_KBYTES].boot_value[0],
-			PAGE_SHIFT);
-	ep_item_cost = memtune_policy_derive_cost(lowmem, 25,
-			memtune.tunables[MEMTUNE_T_EPOLL_MAX_USER_WATCHES].boot_value[0],
-			PAGE_SHIFT);
+	late_freed_pages = memtune_policy_late_freed_pages(trp,
+			t[MEMTUNE_T_THREADS_MAX].boot_value[0], THREAD_SIZE, PAGE_SHIFT);
+	boot_used_pages = memtune_policy_boot_used_pages(trp,
+			t[MEMTUNE_T_USER_RESERVE_KBYTES].boot_value[0], PAGE_SHIFT);
+	/* fs/eventpoll.c: eventpoll_init() saw totalram before the late frees. */
+	ep_item_cost = memtune_policy_derive_cost(trp - totalhigh_pages() - late_freed_pages,
+			25, t[MEMTUNE_T_EPOLL_MAX_USER_WATCHES].boot_value[0], PAGE_SHIFT);
 	last_written_kb = memtune.boot_kb;
 	return 0;
 }

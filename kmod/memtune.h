@@ -76,8 +76,11 @@ struct memtune_tunable {
 /*
  * Counters are atomics: they are bumped from the xenwatch thread, the
  * workqueue and sysfs without memtune.lock.  Timestamps are
- * ktime_get_ns() values (CLOCK_MONOTONIC), durations are ns; they are
- * written with WRITE_ONCE under memtune.lock and read with READ_ONCE.
+ * ktime_get_ns() values (CLOCK_MONOTONIC), durations are ns; each has one
+ * writer at a time (last_event_ns: the watch callbacks, serialised by the
+ * xenwatch thread; the others: the pass or the guard) using WRITE_ONCE,
+ * and readers use READ_ONCE, so no lock is needed (u64 is one store on
+ * 64-bit, the only place Xen's balloon runs this module).
  */
 struct memtune_stats {
 	atomic64_t events;	/* watch events accepted (both nodes) */
