@@ -326,18 +326,22 @@ static void guard_poll_fn(struct work_struct *work)
 			   msecs_to_jiffies(delay_ms));
 }
 
-/* Speed the poll up now (a correction or a window has started). */
-static void kick_poll(void)
+/*
+ * Speed the poll up now (a correction or a window has started).  Under
+ * guard.lock and only before memtune_guard_exit() set stopping, so nothing
+ * queues the work again once it has been cancelled.
+ */
+static void kick_poll_locked(void)
 {
-	mod_delayed_work(system_highpri_wq, &guard_poll,
-			 msecs_to_jiffies(GUARD_POLL_FAST_MS));
+	if (!guard.stopping)
+		mod_delayed_work(system_highpri_wq, &guard_poll,
+				 msecs_to_jiffies(GUARD_POLL_FAST_MS));
 }
 
 void memtune_guard_target_event(const struct memtune_target_event *ev)
 {
 	unsigned long tgt, cur, want, expected;
 	u64 now = ktime_get_ns();
-	bool kick = false;
 
 	spin_lock(&guard.lock);
 	if (guard.stopping)
@@ -371,7 +375,7 @@ void memtune_guard_target_event(const struct memtune_target_event *ev)
 			atomic64_inc(&memtune.stats.guard_restores);
 		}
 		memtune_ack_restored(PAGES_TO_KB(want));
-		kick = true;
+		kick_poll_locked();
 		goto out;
 	}
 
@@ -396,7 +400,7 @@ void memtune_guard_target_event(const struct memtune_target_event *ev)
 		/* If the balloon's watch runs after ours, undo it too. */
 		guard.window_pages = want;
 		guard.window_until_ns = now + GUARD_WINDOW_NS;
-		kick = true;
+		kick_poll_locked();
 		goto out;
 	}
 	guard.good_pages = expected;
@@ -404,8 +408,6 @@ void memtune_guard_target_event(const struct memtune_target_event *ev)
 	guard.seen_since_ns = now;
 out:
 	spin_unlock(&guard.lock);
-	if (kick)
-		kick_poll();
 }
 
 void memtune_guard_settings_changed(void)
@@ -414,9 +416,9 @@ void memtune_guard_settings_changed(void)
 	if (!guard.stopping) {
 		update_floor_locked(true);
 		check_target_locked(ktime_get_ns());
+		kick_poll_locked();
 	}
 	spin_unlock(&guard.lock);
-	kick_poll();
 }
 
 void memtune_guard_get_info(struct memtune_guard_info *info)
