@@ -51,10 +51,11 @@ TEST(Number, ParseU64Table)
 		auto r = parse_u64(c.text, "seq");
 		ASSERT_EQ(r.ok(), c.expected.has_value())
 			<< (r ? std::to_string(*r) : r.error().message);
-		if (c.expected)
+		if (c.expected) {
 			EXPECT_EQ(*r, *c.expected);
-		else
+		} else {
 			EXPECT_NE(r.error().message.find("seq"), std::string::npos);
+		}
 	}
 }
 
@@ -81,8 +82,9 @@ TEST(Number, ParseI64Table)
 		SCOPED_TRACE(quote_for_message(text));
 		auto r = parse_i64(text, "priority");
 		ASSERT_EQ(r.ok(), expected.has_value());
-		if (expected)
+		if (expected) {
 			EXPECT_EQ(*r, *expected);
+		}
 	}
 }
 
@@ -110,8 +112,9 @@ TEST(Number, ParseCentiPercentTable)
 		SCOPED_TRACE(quote_for_message(text));
 		auto r = parse_centi_percent(text, "avg10");
 		ASSERT_EQ(r.ok(), expected.has_value());
-		if (expected)
+		if (expected) {
 			EXPECT_EQ(*r, *expected);
+		}
 	}
 }
 
@@ -152,8 +155,9 @@ TEST(Number, ParseSizeKbTable)
 		SCOPED_TRACE(quote_for_message(text));
 		auto r = parse_size_kb(text);
 		ASSERT_EQ(r.ok(), expected.has_value()) << (r ? "" : r.error().message);
-		if (expected)
+		if (expected) {
 			EXPECT_EQ(*r, *expected);
+		}
 	}
 }
 

@@ -1,0 +1,212 @@
+#include "core/report.hpp"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace memtune {
+namespace {
+
+Meminfo sample_meminfo()
+{
+	Meminfo m;
+	m.mem_total_kb = 998716;
+	m.mem_free_kb = 412044;
+	m.mem_available_kb = 701308;
+	m.active_file_kb = 208388;
+	m.inactive_file_kb = 107112;
+	m.slab_reclaimable_kb = 34164;
+	m.dirty_kb = 528;
+	m.writeback_kb = 0;
+	m.swap_total_kb = 1572860;
+	m.swap_free_kb = 1255420;
+	return m;
+}
+
+TEST(Report, ReclaimableIsFileLruPlusSlabMinusDirty)
+{
+	// 208388 + 107112 + 34164 - 528
+	EXPECT_EQ(reclaimable_kb(sample_meminfo()), 349136u);
+	Meminfo dirty_only;
+	dirty_only.active_file_kb = 100;
+	dirty_only.dirty_kb = 300;
+	EXPECT_EQ(reclaimable_kb(dirty_only), 0u);
+}
+
+TEST(Floor, Table)
+{
+	struct Case {
+		const char *name;
+		std::uint64_t total, available;
+		std::optional<BalloonSample> balloon;
+		std::uint64_t margin;
+		std::uint64_t floor;
+		const char *reason;
+	};
+	const Case cases[] = {
+		// 1 GiB guest: 1048576 - (701308 - 65536)
+		{"balloon known", 998716, 701308, BalloonSample{1048576, 1048576}, 65536, 412804,
+		 "in use 290 MiB + outside MemTotal 48 MiB + margin 64 MiB"},
+		// no balloon: MemTotal stands in for current. 998716 - (701308 - 65536)
+		{"balloon unknown", 998716, 701308, std::nullopt, 65536, 362944,
+		 "in use 290 MiB + margin 64 MiB"},
+		{"no margin", 998716, 701308, std::nullopt, 0, 297408, "in use 290 MiB + margin 0 KiB"},
+		{"available below margin", 998716, 40000, BalloonSample{1048576, 1048576}, 65536,
+		 1048576, "MemAvailable 39 MiB is within the 64 MiB margin: no room to shrink"},
+		{"available equals margin", 998716, 65536, std::nullopt, 65536, 998716,
+		 "MemAvailable 64 MiB is within the 64 MiB margin: no room to shrink"},
+		// balloon current below MemTotal (a stale sample): available is capped at current.
+		{"current below total", 998716, 701308, BalloonSample{600000, 600000}, 65536, 65536,
+		 "in use 0 KiB + margin 64 MiB"},
+	};
+	for (const auto &c : cases) {
+		SCOPED_TRACE(c.name);
+		Meminfo m;
+		m.mem_total_kb = c.total;
+		m.mem_available_kb = c.available;
+		const auto f = estimate_floor(m, c.balloon, c.margin);
+		EXPECT_EQ(f.floor_kb, c.floor);
+		EXPECT_EQ(f.reason, c.reason);
+	}
+}
+
+TEST(Report, TargetReachedWithinTolerance)
+{
+	EXPECT_TRUE(target_reached({1048576, 1048576}));
+	EXPECT_TRUE(target_reached({1048576 + 4096, 1048576}));
+	EXPECT_TRUE(target_reached({1048576 - 4096, 1048576}));
+	EXPECT_FALSE(target_reached({1048576 + 4097, 1048576}));
+	EXPECT_FALSE(target_reached({524288, 1048576}));
+}
+
+TEST(Report, AssembleAndEncodeEveryContractKey)
+{
+	ReportInputs in;
+	in.meminfo = sample_meminfo();
+	in.rates = {12.4, 0.5, 1999.5};
+	in.pressure.some = {1234, 500, 120, 99};
+	in.pressure.full = {50, 7, 0, 9};
+	in.balloon = BalloonSample{1048576, 1048576};
+	in.floor_margin_kb = 65536;
+	Report r = assemble_report(in);
+	r.seq = 17;
+	const KeyValues expected = {
+		{"version", "1"},
+		{"mem-total-kb", "998716"},
+		{"mem-available-kb", "701308"},
+		{"reclaimable-kb", "349136"},
+		{"swap-total-kb", "1572860"},
+		{"swap-used-kb", "317440"},
+		{"swap-in-pps", "12"},
+		{"swap-out-pps", "1"},
+		{"refault-pps", "2000"},
+		{"psi-some-avg10", "12.34"},
+		{"psi-some-avg60", "5.00"},
+		{"psi-full-avg10", "0.50"},
+		{"psi-full-avg60", "0.07"},
+		{"balloon-current-kb", "1048576"},
+		{"balloon-target-kb", "1048576"},
+		{"target-reached", "1"},
+		{"floor-kb", "412804"},
+		{"floor-reason", "in use 290 MiB + outside MemTotal 48 MiB + margin 64 MiB"},
+		{"seq", "17"},
+	};
+	EXPECT_EQ(encode_report(r), expected);
+}
+
+TEST(Report, EncodeUnknownBalloonAndHostileValues)
+{
+	Report r;
+	r.swap_in_pps = -5;                       // never negative on the wire
+	r.swap_out_pps = std::numeric_limits<double>::quiet_NaN();
+	r.refault_pps = 1e300;                    // clamped, not UB
+	r.psi_some_avg10_centi = 10000;
+	r.floor_reason = std::string("bad\n\x01reason") + std::string(500, 'x');
+	const auto kv = encode_report(r);
+	auto value = [&kv](const std::string &key) {
+		for (const auto &[k, v] : kv)
+			if (k == key)
+				return v;
+		ADD_FAILURE() << "no key " << key;
+		return std::string();
+	};
+	EXPECT_EQ(kv.size(), 19u);
+	EXPECT_EQ(value("swap-in-pps"), "0");
+	EXPECT_EQ(value("swap-out-pps"), "0");
+	EXPECT_EQ(value("refault-pps"), "1000000000000000000");
+	EXPECT_EQ(value("psi-some-avg10"), "100.00");
+	EXPECT_EQ(value("balloon-current-kb"), "");
+	EXPECT_EQ(value("balloon-target-kb"), "");
+	EXPECT_EQ(value("target-reached"), "");
+	EXPECT_EQ(value("floor-reason").size(), 200u);
+	EXPECT_EQ(value("floor-reason").substr(0, 8), "bad??rea");
+	for (const auto &[k, v] : kv)
+		EXPECT_LE(v.size(), 200u) << k; // far below xenstore's 2048-byte node limit
+}
+
+struct PublishCase {
+	const char *name;
+	bool have_last;
+	std::uint64_t last_ms, now_ms;
+	bool force;
+	void (*change)(Report &);
+	bool publish;
+	const char *why_prefix;
+	std::uint64_t recheck_at_ms;
+};
+
+TEST(Publish, DecisionTable)
+{
+	PublishPolicy p; // heartbeat 60 s, min interval 5 s, 32 MiB, 16 MiB swap, 5%, 100 pps
+	auto none = [](Report &) {};
+	const PublishCase cases[] = {
+		{"first report", false, 0, 1000, false, none, true, "first report", 61000},
+		{"forced inside min interval", true, 10000, 11000, true, none, true, "forced", 71000},
+		{"quiet", true, 10000, 30000, false, none, false, "no meaningful change", 70000},
+		{"heartbeat", true, 10000, 70000, false, none, true, "heartbeat", 130000},
+		{"small move ignored", true, 10000, 30000, false,
+		 [](Report &r) { r.mem_available_kb -= 32767; }, false, "no meaningful", 70000},
+		{"MemAvailable moved", true, 10000, 30000, false,
+		 [](Report &r) { r.mem_available_kb -= 32768; }, true, "mem-available-kb moved 32 MiB",
+		 90000},
+		{"held back by min interval", true, 10000, 12000, false,
+		 [](Report &r) { r.mem_available_kb -= 65536; }, false, "mem-available-kb moved",
+		 15000},
+		{"swap used moved", true, 10000, 20000, false,
+		 [](Report &r) { r.swap_used_kb += 16384; }, true, "swap-used-kb moved", 80000},
+		{"psi rose", true, 10000, 20000, false,
+		 [](Report &r) { r.psi_some_avg10_centi += 500; }, true, "psi-some-avg10 moved 5.00",
+		 80000},
+		{"psi small", true, 10000, 20000, false,
+		 [](Report &r) { r.psi_full_avg10_centi += 499; }, false, "no meaningful", 70000},
+		{"swap-out started", true, 10000, 20000, false,
+		 [](Report &r) { r.swap_out_pps = 5; }, true, "swap-out-pps went from 0 to 5", 80000},
+		{"refault jump", true, 10000, 20000, false,
+		 [](Report &r) { r.refault_pps += 150; }, true, "refault-pps went", 80000},
+		{"balloon target changed", true, 10000, 20000, false,
+		 [](Report &r) { r.balloon->target_kb -= 1; }, true, "balloon-target-kb moved", 80000},
+		{"balloon vanished", true, 10000, 20000, false,
+		 [](Report &r) { r.balloon.reset(); }, true, "balloon disappeared", 80000},
+		{"swapon seen", true, 10000, 20000, false,
+		 [](Report &r) { r.swap_total_kb += 4; }, true, "swap-total-kb moved", 80000},
+		{"clock went backwards", true, 10000, 5000, false,
+		 [](Report &r) { r.mem_available_kb -= 65536; }, false, "mem-available-kb", 15000},
+	};
+	Report base;
+	base.mem_total_kb = 1000000;
+	base.mem_available_kb = 500000;
+	base.balloon = BalloonSample{1048576, 1048576};
+	for (const auto &c : cases) {
+		SCOPED_TRACE(c.name);
+		Report now = base;
+		c.change(now);
+		const auto d = should_publish(c.have_last ? std::optional<Report>(base) : std::nullopt,
+					      c.last_ms, now, c.now_ms, p, c.force);
+		EXPECT_EQ(d.publish, c.publish);
+		EXPECT_EQ(d.why.rfind(c.why_prefix, 0), 0u) << d.why;
+		EXPECT_EQ(d.recheck_at_ms, c.recheck_at_ms);
+	}
+}
+
+} // namespace
+} // namespace memtune
