@@ -263,8 +263,14 @@ void Agent::on_directive_event()
 	// A replayed seq is answered but never lowers the high-water mark.
 	if (ack.seq > last_answered_seq_)
 		last_answered_seq_ = ack.seq;
-	if (auto written = write_ack(ack); !written)
-		io::log_message(LOG_WARNING, "cannot write the ack: " + written.error().message);
+	// A directive whose seq itself is unreadable cannot be answered by seq: writing ack/seq 0
+	// would only erase the record of the last real answer.  It is logged and signalled.
+	bool answerable = ack.seq > 0;
+	if (answerable) {
+		if (auto written = write_ack(ack); !written)
+			io::log_message(LOG_WARNING,
+					"cannot write the ack: " + written.error().message);
+	}
 	last_ack_ = ack;
 	force_publish("directive answered");
 	if (on_answered)
