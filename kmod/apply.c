@@ -392,15 +392,16 @@ static bool tunable_managed(unsigned int id)
 			atomic64_inc(&memtune.stats.errors);
 			pr_warn_ratelimited("cannot read %s: %d\n", d->name, err);
 		}
-		t->present = false;
+		if (d->flags & MEMTUNE_TF_NEEDS_KMOD)
+			t->present = false;
 		return false;
 	}
-	if (!t->present) {
+	if (!t->present && (d->flags & MEMTUNE_TF_NEEDS_KMOD)) {
 		/* First seen now (module loaded later): its value is the boot one. */
 		memcpy(t->boot_value, live, sizeof(live));
 		t->has_written = false;
-		t->present = true;
 	}
+	t->present = true;
 	memcpy(t->value, live, sizeof(live));
 
 	if (!t->enabled) {
