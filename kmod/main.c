@@ -21,6 +21,14 @@
 
 struct memtune memtune;
 
+/*
+ * /sys/kernel/xen_memtune.  kobject_uevent_env() refuses a kobject with no
+ * kset above it, and /sys/kernel has none, so the directory is a kset and
+ * its own kset: KOBJ_CHANGE then goes out with DEVPATH=/kernel/xen_memtune
+ * and SUBSYSTEM=xen_memtune.
+ */
+static struct kset *memtune_kset;
+
 bool memtune_restore_on_unload = true;
 module_param_named(restore_on_unload, memtune_restore_on_unload, bool, 0644);
 MODULE_PARM_DESC(restore_on_unload,
@@ -122,9 +130,12 @@ static int __init memtune_init(void)
 	memtune.current_kb = memtune.boot_kb;
 	memtune.target_kb = memtune.boot_kb;
 
-	memtune.kobj = kobject_create_and_add("xen_memtune", kernel_kobj);
-	if (!memtune.kobj)
+	memtune_kset = kset_create_and_add("xen_memtune", NULL, kernel_kobj);
+	if (!memtune_kset)
 		return -ENOMEM;
+	/* The reference is dropped by kobject_del() when it leaves the kset. */
+	memtune_kset->kobj.kset = kset_get(memtune_kset);
+	memtune.kobj = &memtune_kset->kobj;
 
 	/* Ordered: one pass at a time, acks after the pass that queued them. */
 	memtune.wq = alloc_ordered_workqueue("xen_memtune", WQ_MEM_RECLAIM);
@@ -162,7 +173,7 @@ err_wq:
 	memtune_ack_flush();
 	destroy_workqueue(memtune.wq);
 err_kobj:
-	kobject_put(memtune.kobj);
+	kset_unregister(memtune_kset);
 	return err;
 }
 
@@ -183,7 +194,7 @@ static void __exit memtune_exit(void)
 	memtune_apply_exit();
 	memtune_ack_flush();
 	destroy_workqueue(memtune.wq);
-	kobject_put(memtune.kobj);
+	kset_unregister(memtune_kset);
 	pr_info("unloaded\n");
 }
 
