@@ -261,7 +261,6 @@ static void check_target_locked(u64 now)
 	unsigned long cur = READ_ONCE(balloon_stats.current_pages);
 	unsigned long floor = guard.floor_pages;
 	unsigned long cap = cap_pages_locked();
-	char value[24];
 
 	follow_dip_locked(cur, now);
 
@@ -275,23 +274,28 @@ static void check_target_locked(u64 now)
 	}
 	guard.window_until_ns = 0;
 
+	/*
+	 * Not a memory/target refusal (that is the watch's to report, and it
+	 * may be on its way): only the restored target goes to Dom0.
+	 */
 	if (floor && PAGES_TO_KB(tgt) + GUARD_SLACK_KB <= PAGES_TO_KB(floor)) {
 		set_target_locked(floor, cur, 0, now);
 		atomic64_inc(&memtune.stats.guard_raises);
-		atomic64_inc(&memtune.stats.rejected);
-		snprintf(value, sizeof(value), "%llu", PAGES_TO_KB(tgt));
-		memtune_ack_refusal(value, "below floor", PAGES_TO_KB(floor));
+		memtune_ack_restored(PAGES_TO_KB(floor));
 		pr_warn_ratelimited("balloon target %llu kB is below the floor (%s); raised to %llu kB\n",
 				    PAGES_TO_KB(tgt), guard.floor_reason,
 				    PAGES_TO_KB(floor));
-		guard.good_pages = floor;
+		/*
+		 * good_pages stays: this may be a refused memory/target the
+		 * balloon applied before watch.c handed it to the guard, and
+		 * that one must go back to the last good target.
+		 */
 		return;
 	}
 	if (cap && tgt > cap) {
 		set_target_locked(cap, cur, 0, now);
 		atomic64_inc(&memtune.stats.guard_caps);
-		snprintf(value, sizeof(value), "%llu", PAGES_TO_KB(tgt));
-		memtune_ack_refusal(value, "above static-max", PAGES_TO_KB(cap));
+		memtune_ack_restored(PAGES_TO_KB(cap));
 		pr_warn_ratelimited("balloon target %llu kB is above static-max; capped at %llu kB\n",
 				    PAGES_TO_KB(tgt), PAGES_TO_KB(cap));
 		return;

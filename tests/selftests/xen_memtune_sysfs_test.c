@@ -354,7 +354,10 @@ static int save_settings(struct saved_settings *s)
 	return 0;
 }
 
-/* preview_kb reads 0 until a size is written, and 0 is not writable. */
+/*
+ * preview_kb and floor_fixed_kb read 0 until a size is written, and 0 is not
+ * writable: leave those as the test left them.
+ */
 static int restore_settings(const struct saved_settings *s)
 {
 	int err = 0;
@@ -362,7 +365,8 @@ static int restore_settings(const struct saved_settings *s)
 	for (size_t i = 0; i < ARRAY_SIZE(saved_fields); i++) {
 		const char *src = (const char *)s + saved_fields[i].offset;
 
-		if (!strcmp(saved_fields[i].file, "preview_kb") &&
+		if ((!strcmp(saved_fields[i].file, "preview_kb") ||
+		     !strcmp(saved_fields[i].file, "floor_fixed_kb")) &&
 		    !strcmp(src, "0\n"))
 			continue;
 		if (write_str(at(saved_fields[i].file), src))
