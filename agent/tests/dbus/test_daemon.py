@@ -9,8 +9,10 @@ the ack, local D-Bus calls, reconnecting after xenstored goes away, and a clean 
 usage: test_daemon.py DAEMON REPO_ROOT      (ctest passes both)
 """
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -87,7 +89,7 @@ class DaemonCase(unittest.TestCase):
         self.dom0 = self.server.client(0)
         self.bus_socket = os.path.join(self.dir, "bus.sock")
         with open(os.path.join(self.dir, "bus.conf"), "w") as f:
-            f.write(BUS_CONFIG.format(socket=self.bus_socket))
+            f.write(self.bus_config())
         self.bus = subprocess.Popen(["dbus-daemon", "--nofork", "--config-file",
                                      os.path.join(self.dir, "bus.conf")],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -96,6 +98,9 @@ class DaemonCase(unittest.TestCase):
         self.daemon_log = open(os.path.join(self.dir, "daemon.log"), "w+")
         self.daemon = None
         self.start_daemon()
+
+    def bus_config(self):
+        return BUS_CONFIG.format(socket=self.bus_socket)
 
     def tearDown(self):
         if self.daemon and self.daemon.poll() is None:
@@ -144,8 +149,11 @@ class DaemonCase(unittest.TestCase):
         self.kernel_file(xm + "target_kb", "1048576\n")
         self.kernel_file(xm + "info/current_kb", "1048576\n")
 
-    def start_daemon(self, *extra):
+    def start_daemon(self, *extra, env_extra=None):
         env = self.server.env(GUEST)
+        env.pop("NOTIFY_SOCKET", None)
+        env.pop("WATCHDOG_USEC", None)
+        env.update(env_extra or {})
         argv = [DAEMON, "--config", os.path.join(self.dir, "agent.conf"),
                 "--proc-root", os.path.join(self.dir, "proc"),
                 "--sys-root", os.path.join(self.dir, "sys"),
@@ -207,7 +215,6 @@ class Interface(DaemonCase):
     def test_live_introspection_matches_the_repo_xml(self):
         live = self.busctl("call", BUS_NAME, BUS_PATH, "org.freedesktop.DBus.Introspectable",
                            "Introspect", "--json=short").stdout
-        import json
         live_xml = json.loads(live)["data"][0]
         with open(os.path.join(REPO, "agent/dbus/org.xenmemtune.MemTune1.xml")) as f:
             kept = f.read()
@@ -355,9 +362,88 @@ class Robustness(DaemonCase):
         self.send_directive(1, swappiness=20)
         self.assertEqual(self.wait_ack(1)[0], "applied")
 
+    def test_publish_survives_conflicting_transactions(self):
+        """xenstored answers EAGAIN to a commit that raced another writer: run it again."""
+        def eagains():
+            stats = dict(kv.split("=") for kv in self.dom0.control("fake-stats").split())
+            return int(stats["eagain"])
+        seq = int(self.xs_read(f"{HOME}/data/memtune/seq"))
+        before = eagains()
+        self.dom0.control("fake-eagain", "3")
+        self.call("Refresh")
+        wait_for(lambda: int(self.xs_read(f"{HOME}/data/memtune/seq")) > seq,
+                 what="a publish after three EAGAIN commits")
+        self.assertEqual(eagains() - before, 3)
+
     def test_sigterm_exits_cleanly(self):
         self.daemon.send_signal(signal.SIGTERM)
         self.assertEqual(self.daemon.wait(10), 0)
+
+
+class Systemd(DaemonCase):
+    def test_ready_and_watchdog_notifications(self):
+        self.daemon.send_signal(signal.SIGTERM)
+        self.daemon.wait(10)
+        path = os.path.join(self.dir, "notify.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.settimeout(0.2)
+        self.start_daemon(env_extra={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000"})
+        seen = set()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not {"READY=1", "WATCHDOG=1"} <= seen:
+            try:
+                seen.update(sock.recv(4096).decode().split("\n"))
+            except socket.timeout:
+                pass
+        sock.close()
+        self.assertIn("READY=1", seen)
+        self.assertIn("WATCHDOG=1", seen)
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root to call as another user (CI runs as root)")
+class BusPolicy(DaemonCase):
+    """The shipped policy file: anyone reads, only root acts."""
+
+    def bus_config(self):
+        policy = os.path.join(REPO, "agent/dbus/org.xenmemtune.MemTune1.conf")
+        os.chmod(self.dir, 0o755)
+        return f"""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={self.bus_socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+  <include>{policy}</include>
+</busconfig>
+"""
+
+    def as_nobody(self, *argv):
+        os.chmod(self.bus_socket, 0o666)
+        return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               "busctl", "--address=" + self.address, *argv],
+                              capture_output=True, text=True, timeout=20)
+
+    def test_anyone_reads_properties(self):
+        r = self.as_nobody("get-property", BUS_NAME, BUS_PATH, BUS_NAME, "Version")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), "u 1")
+
+    def test_only_root_acts(self):
+        for method, sig, arg in (("Reclaim", "t", "1024"), ("SetSwapMode", "s", "normal"),
+                                 ("Refresh", "", None)):
+            argv = ["call", BUS_NAME, BUS_PATH, BUS_NAME, method] + ([sig, arg] if sig else [])
+            r = self.as_nobody(*argv)
+            self.assertNotEqual(r.returncode, 0, method)
+            self.assertIn("denied", r.stderr.lower(), method)
+        self.assertEqual(self.read_kernel_file("sys/fs/cgroup/memory.reclaim"), "")
+        self.assertTrue(self.call("Reclaim", "t", 1024).startswith('ss "applied"'))
+        self.assertEqual(self.read_kernel_file("sys/fs/cgroup/memory.reclaim"), "1024K")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,333 @@
+// The daemon's Agent against an in-memory xenstore, a gmock for swapon/swapoff and /proc, /sys in
+// a temporary directory.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "daemon/agent.hpp"
+#include "daemon/event_loop.hpp"
+#include "io/journal.hpp"
+#include "memory_xenstore.hpp"
+
+namespace memtune::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::_;
+using ::testing::HasSubstr;
+using ::testing::InSequence;
+using ::testing::Return;
+
+class MockSwap : public io::SwapSyscalls {
+public:
+	MOCK_METHOD(io::Result<void>, swapon, (const std::string &, io::SwapPriority), (override));
+	MOCK_METHOD(io::Result<void>, swapoff, (const std::string &), (override));
+};
+
+io::Result<void> ok() { return {}; }
+
+std::string meminfo(unsigned long available_kb)
+{
+	return "MemTotal:        1000000 kB\nMemFree:          200000 kB\n"
+	       "MemAvailable:     " + std::to_string(available_kb) + " kB\n"
+	       "Buffers:           10000 kB\nCached:           400000 kB\nSwapCached: 0 kB\n"
+	       "Active(file):     200000 kB\nInactive(file):   200000 kB\nDirty: 0 kB\n"
+	       "Writeback: 0 kB\nShmem: 0 kB\nSReclaimable: 20000 kB\n"
+	       "SwapTotal:        1048576 kB\nSwapFree:         748576 kB\n";
+}
+
+class AgentTest : public ::testing::Test {
+protected:
+	void SetUp() override
+	{
+		io::set_log_target(io::LogTarget::stderr_only);
+		char tmpl[] = "/tmp/memtune-agent-test-XXXXXX";
+		ASSERT_NE(mkdtemp(tmpl), nullptr);
+		root_ = tmpl;
+		put("proc/meminfo", meminfo(600000));
+		put("proc/vmstat", "pswpin 1\npswpout 2\n");
+		put("proc/sys/vm/swappiness", "60\n");
+		put("proc/swaps", "Filename Type Size Used Priority\n"
+				  "/dev/zram0 partition 524288 0 5\n"
+				  "/dev/xvdb partition 524288 300000 10\n");
+		put("sys/fs/cgroup/memory.reclaim", "");
+	}
+	void TearDown() override { fs::remove_all(root_); }
+
+	void put(const fs::path &relative, const std::string &text)
+	{
+		fs::create_directories((root_ / relative).parent_path());
+		std::ofstream(root_ / relative) << text;
+	}
+	std::string get(const fs::path &relative)
+	{
+		std::ifstream in(root_ / relative);
+		return std::string(std::istreambuf_iterator<char>(in), {});
+	}
+	// The first line, as the kernel would show it after one write (a temp file keeps the tail).
+	std::string value(const fs::path &relative)
+	{
+		std::string text = get(relative);
+		return text.substr(0, text.find('\n'));
+	}
+	Agent make_agent(Config config = {})
+	{
+		return Agent(config, xs_, io::Procfs(root_ / "proc", root_ / "sys"), swap_);
+	}
+	void directive(std::uint64_t seq, std::initializer_list<std::pair<std::string, std::string>> keys,
+		       long expires_in = 600)
+	{
+		xs_.nodes["memtune/directive/seq"] = std::to_string(seq);
+		xs_.nodes["memtune/directive/expires"] = std::to_string(std::time(nullptr) + expires_in);
+		for (const auto &[k, v] : keys)
+			xs_.nodes["memtune/directive/" + k] = v;
+		xs_.fire("memtune/directive/seq");
+	}
+	std::string ack(const char *key) { return xs_.nodes["data/memtune/ack/" + std::string(key)]; }
+
+	fs::path root_;
+	io::MemoryXenStore xs_;
+	MockSwap swap_;
+};
+
+TEST_F(AgentTest, StartWatchesTheDirectiveAndItsOwnReport)
+{
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	std::vector<std::string> paths;
+	for (const auto &[token, watched] : xs_.watches)
+		paths.push_back(watched.first);
+	EXPECT_THAT(paths, ::testing::UnorderedElementsAre("memtune/directive", "data/memtune/seq"));
+}
+
+TEST_F(AgentTest, FirstTickPublishesTheReportSeqLast)
+{
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	agent.tick(1000);
+	EXPECT_EQ(xs_.nodes["data/memtune/mem-available-kb"], "600000");
+	EXPECT_EQ(xs_.nodes["data/memtune/seq"], "1");
+	ASSERT_FALSE(xs_.writes.empty());
+	EXPECT_EQ(xs_.writes.back(), "data/memtune/seq");
+}
+
+TEST_F(AgentTest, SeqContinuesFromAPreviousRun)
+{
+	xs_.nodes["data/memtune/seq"] = "41";
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	agent.tick(1000);
+	EXPECT_EQ(xs_.nodes["data/memtune/seq"], "42");
+}
+
+TEST_F(AgentTest, VanishedReportIsPublishedAgainInsideTheMinimumInterval)
+{
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	agent.tick(1000);
+	ASSERT_TRUE(xs_.rm("data/memtune", 0).ok());
+	xs_.fire("data/memtune/seq");
+	agent.tick(1100);
+	EXPECT_EQ(xs_.nodes["data/memtune/seq"], "2");
+}
+
+TEST_F(AgentTest, NoDirectiveNoAck)
+{
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	xs_.fire("memtune/directive");
+	EXPECT_EQ(xs_.nodes.count("data/memtune/ack/seq"), 0u);
+}
+
+TEST_F(AgentTest, SwappinessDirectiveAppliedOnceEvenIfTheWatchFiresAgain)
+{
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	int answers = 0;
+	agent.on_answered = [&](const Ack &) { answers++; };
+	directive(1, {{"swappiness", "30"}});
+	EXPECT_EQ(ack("seq"), "1");
+	EXPECT_EQ(ack("result"), "applied");
+	EXPECT_EQ(value("proc/sys/vm/swappiness"), "30");
+	put("proc/sys/vm/swappiness", "60\n"); // an admin changed it back
+	xs_.fire("memtune/directive");
+	EXPECT_EQ(value("proc/sys/vm/swappiness"), "60");
+	EXPECT_EQ(answers, 1);
+}
+
+TEST_F(AgentTest, HostileDirectivesAreRefusedAndChangeNothing)
+{
+	struct Case {
+		const char *name;
+		std::string value;
+	} cases[] = {
+		{"swappiness", "250"},      {"swappiness", "-1"},  {"swappiness", " 30"},
+		{"swappiness", "30abc"},    {"swappiness", ""},    {"swappiness", "99999999999999999999999"},
+		{"swappiness", std::string("3\0" "0", 3)},          {"reclaim-kb", "18446744073709551616"},
+		{"swap-mode", "turbo"},     {"swap-mode", "/dev/xvdb"},
+	};
+	std::uint64_t seq = 1;
+	for (const auto &c : cases) {
+		xs_.nodes.erase("memtune/directive/swappiness");
+		xs_.nodes.erase("memtune/directive/reclaim-kb");
+		xs_.nodes.erase("memtune/directive/swap-mode");
+		Agent agent = make_agent();
+		xs_.watches.clear();
+		ASSERT_TRUE(agent.start().ok());
+		EXPECT_CALL(swap_, swapoff(_)).Times(0);
+		EXPECT_CALL(swap_, swapon(_, _)).Times(0);
+		directive(seq, {{c.name, c.value}});
+		EXPECT_EQ(ack("seq"), std::to_string(seq)) << c.name << "=" << c.value;
+		EXPECT_EQ(ack("result"), "refused") << c.name << "=" << c.value;
+		EXPECT_FALSE(ack("reason").empty());
+		EXPECT_EQ(get("proc/sys/vm/swappiness"), "60\n");
+		EXPECT_EQ(get("sys/fs/cgroup/memory.reclaim"), "");
+		seq++;
+	}
+}
+
+TEST_F(AgentTest, DirectiveWithUnreadableSeqIsNotAckedOverTheLastAnswer)
+{
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	directive(3, {{"swappiness", "30"}});
+	ASSERT_EQ(ack("seq"), "3");
+	xs_.nodes["memtune/directive/seq"] = "garbage";
+	xs_.fire("memtune/directive/seq");
+	EXPECT_EQ(ack("seq"), "3");
+	EXPECT_EQ(ack("result"), "applied");
+}
+
+TEST_F(AgentTest, RestartedAgentRefusesAReplay)
+{
+	xs_.nodes["data/memtune/ack/seq"] = "9";
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	directive(4, {{"swappiness", "30"}});
+	EXPECT_EQ(ack("result"), "refused");
+	EXPECT_EQ(get("proc/sys/vm/swappiness"), "60\n");
+}
+
+TEST_F(AgentTest, DirectivesIgnoredWhenTheConfigSaysSo)
+{
+	Config config;
+	config.honour_dom0 = false;
+	Agent agent = make_agent(config);
+	ASSERT_TRUE(agent.start().ok());
+	directive(1, {{"swappiness", "30"}});
+	EXPECT_EQ(ack("result"), "refused");
+	EXPECT_EQ(get("proc/sys/vm/swappiness"), "60\n");
+}
+
+TEST_F(AgentTest, AvoidDiskRefusedWhenMemoryCannotHoldTheSwappedPages)
+{
+	put("proc/meminfo", meminfo(200000)); // 300000 KiB swapped on xvdb
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	EXPECT_CALL(swap_, swapoff("/dev/xvdb")).Times(0);
+	EXPECT_CALL(swap_, swapon("/dev/xvdb", _)).Times(0);
+	// zram0 holds nothing: raising it above the disk is still done.
+	EXPECT_CALL(swap_, swapoff("/dev/zram0")).WillOnce(Return(ok()));
+	EXPECT_CALL(swap_, swapon("/dev/zram0", _)).WillOnce(Return(ok()));
+	directive(1, {{"swap-mode", "avoid-disk"}});
+	EXPECT_EQ(ack("result"), "partial");
+	EXPECT_THAT(ack("reason"), HasSubstr("xvdb"));
+}
+
+TEST_F(AgentTest, AvoidDiskTurnsDiskSwapOffThenNormalBringsItBack)
+{
+	put("proc/meminfo", meminfo(900000));
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	{
+		InSequence order;
+		// zram0 (fast) must end above xvdb: it is re-prioritized first, then xvdb goes off.
+		EXPECT_CALL(swap_, swapoff("/dev/zram0")).WillOnce(Return(ok()));
+		EXPECT_CALL(swap_, swapon("/dev/zram0", _)).WillOnce(Return(ok()));
+		EXPECT_CALL(swap_, swapoff("/dev/xvdb")).WillOnce(Return(ok()));
+	}
+	directive(1, {{"swap-mode", "avoid-disk"}});
+	EXPECT_EQ(ack("result"), "applied") << ack("reason");
+	EXPECT_EQ(agent.swap_mode(), SwapMode::avoid_disk);
+	::testing::Mock::VerifyAndClearExpectations(&swap_);
+
+	// The kernel no longer lists xvdb; the agent remembers it and restores its baseline.
+	put("proc/swaps", "Filename Type Size Used Priority\n"
+			  "/dev/zram0 partition 524288 0 32767\n");
+	EXPECT_CALL(swap_, swapon("/dev/xvdb", io::SwapPriority(10))).WillOnce(Return(ok()));
+	EXPECT_CALL(swap_, swapoff("/dev/zram0")).WillOnce(Return(ok()));
+	EXPECT_CALL(swap_, swapon("/dev/zram0", io::SwapPriority(5))).WillOnce(Return(ok()));
+	directive(2, {{"swap-mode", "normal"}});
+	EXPECT_EQ(ack("result"), "applied") << ack("reason");
+}
+
+TEST_F(AgentTest, FailedSwaponDuringAPriorityChangeIsRolledBackAndReported)
+{
+	put("proc/meminfo", meminfo(900000));
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	InSequence order;
+	EXPECT_CALL(swap_, swapoff("/dev/zram0")).WillOnce(Return(ok()));
+	EXPECT_CALL(swap_, swapon("/dev/zram0", io::SwapPriority(32767)))
+		.WillOnce(Return(io::Result<void>(io::Error{EINVAL, "swapon /dev/zram0: Invalid argument"})));
+	EXPECT_CALL(swap_, swapon("/dev/zram0", io::SwapPriority(5))).WillOnce(Return(ok()));
+	directive(1, {{"swap-mode", "prefer-fast"}});
+	EXPECT_EQ(ack("result"), "refused");
+	EXPECT_THAT(ack("reason"), HasSubstr("zram0"));
+}
+
+TEST_F(AgentTest, ReclaimGoesThroughMemoryReclaim)
+{
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	directive(1, {{"reclaim-kb", "4096"}});
+	EXPECT_EQ(ack("result"), "applied") << ack("reason");
+	EXPECT_EQ(get("sys/fs/cgroup/memory.reclaim"), "4096K");
+}
+
+TEST_F(AgentTest, LocalReclaimIsBoundedByTheConfig)
+{
+	Config config;
+	config.max_reclaim_kb = 1024;
+	Agent agent = make_agent(config);
+	Outcome out = agent.reclaim(4096, "test");
+	EXPECT_EQ(out.result, AckResult::refused);
+	EXPECT_EQ(get("sys/fs/cgroup/memory.reclaim"), "");
+}
+
+TEST(CombineOutcomes, Table)
+{
+	using R = AckResult;
+	struct Case {
+		std::vector<Outcome> parts;
+		R want;
+		std::string reason;
+	} cases[] = {
+		{{{R::applied, ""}}, R::applied, ""},
+		{{{R::applied, ""}, {R::applied, ""}}, R::applied, ""},
+		{{{R::applied, ""}, {R::refused, "b"}}, R::partial, "b"},
+		{{{R::refused, "a"}, {R::refused, "b"}}, R::refused, "a; b"},
+		{{{R::partial, "a"}}, R::partial, "a"},
+		{{{R::partial, "a"}, {R::refused, "b"}}, R::partial, "a; b"},
+	};
+	for (const auto &c : cases) {
+		Outcome out = combine_outcomes(c.parts);
+		EXPECT_EQ(out.result, c.want);
+		EXPECT_EQ(out.reason, c.reason);
+	}
+}
+
+TEST(ReconnectDelay, DoublesFromOneSecondUpToThirty)
+{
+	const std::uint64_t want[] = {1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000};
+	for (unsigned i = 0; i < std::size(want); i++)
+		EXPECT_EQ(reconnect_delay_ms(i), want[i]) << i;
+	EXPECT_EQ(reconnect_delay_ms(1000000), 30000u);
+}
+
+} // namespace
+} // namespace memtune::daemon
