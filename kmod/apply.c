@@ -392,8 +392,10 @@ static bool tunable_managed(unsigned int id)
 			atomic64_inc(&memtune.stats.errors);
 			pr_warn_ratelimited("cannot read %s: %d\n", d->name, err);
 		}
-		if (d->flags & MEMTUNE_TF_NEEDS_KMOD)
+		if (d->flags & MEMTUNE_TF_NEEDS_KMOD) {
 			t->present = false;
+			t->owner = MEMTUNE_OWNER_OFF;
+		}
 		return false;
 	}
 	if (!t->present && (d->flags & MEMTUNE_TF_NEEDS_KMOD)) {
@@ -545,6 +547,7 @@ int memtune_apply_init(void)
 		if (memtune_tunable_read(id, t[id].boot_value)) {
 			/* Absent now; picked up if its module loads later. */
 			t[id].present = false;
+			t[id].owner = MEMTUNE_OWNER_OFF;
 			if (!(d->flags & MEMTUNE_TF_NEEDS_KMOD))
 				pr_info("%s not found on this kernel\n", d->name);
 			continue;
