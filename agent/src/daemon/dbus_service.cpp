@@ -66,7 +66,7 @@ const sd_bus_vtable DBusService::vtable[] = {
 io::Result<std::unique_ptr<DBusService>> DBusService::connect(Agent &agent, sd_event *loop,
 								const std::string &address)
 {
-	std::unique_ptr<DBusService> service{new DBusService(agent)};
+	auto service = std::make_unique<DBusService>(Token{}, agent);
 	sd_bus *bus = nullptr;
 	int r;
 	if (address.empty()) {

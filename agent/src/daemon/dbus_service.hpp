@@ -29,6 +29,10 @@ struct SdBusSlotUnref {
 };
 
 class DBusService {
+	struct Token {
+		explicit Token() = default;
+	};
+
 public:
 	// address: empty for the system bus, else a D-Bus address ("unix:path=/tmp/x/bus").
 	static io::Result<std::unique_ptr<DBusService>> connect(Agent &agent, sd_event *loop,
@@ -43,8 +47,10 @@ public:
 	// Run by Refresh() after the agent was told to publish: the loop ticks now.
 	std::function<void()> on_refresh;
 
+	// Public for make_unique; only members can name the private Token.
+	DBusService(Token, Agent &agent) : agent_(agent) {}
+
 private:
-	explicit DBusService(Agent &agent) : agent_(agent) {}
 
 	static int get_version(sd_bus *, const char *, const char *, const char *,
 			       sd_bus_message *reply, void *userdata, sd_bus_error *);

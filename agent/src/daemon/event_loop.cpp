@@ -45,7 +45,7 @@ std::uint64_t reconnect_delay_ms(unsigned failed_attempts)
 io::Result<std::unique_ptr<EventLoop>> EventLoop::create(Agent &agent, io::XenStore &xenstore,
 							 std::uint64_t sample_ms)
 {
-	std::unique_ptr<EventLoop> self{new EventLoop(agent, xenstore, sample_ms)};
+	auto self = std::make_unique<EventLoop>(Token{}, agent, xenstore, sample_ms);
 	sd_event *loop = nullptr;
 	int r = sd_event_new(&loop);
 	if (r < 0)

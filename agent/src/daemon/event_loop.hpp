@@ -27,6 +27,10 @@ using EventSource = std::unique_ptr<sd_event_source, SdEventSourceUnref>;
 std::uint64_t reconnect_delay_ms(unsigned failed_attempts);
 
 class EventLoop {
+	struct Token {
+		explicit Token() = default;
+	};
+
 public:
 	// Blocks the termination signals (sd-event reads them from a signalfd) and sets up every
 	// source but D-Bus, which attaches itself through event().
@@ -42,11 +46,13 @@ public:
 	// SIGHUP: the caller re-reads the config.
 	std::function<void()> on_reload;
 
-private:
-	EventLoop(Agent &agent, io::XenStore &xenstore, std::uint64_t sample_ms)
+	// Public for make_unique; only members can name the private Token.
+	EventLoop(Token, Agent &agent, io::XenStore &xenstore, std::uint64_t sample_ms)
 		: agent_(agent), xs_(xenstore), sample_ms_(sample_ms)
 	{
 	}
+
+private:
 
 	io::Result<void> watch_xenstore_fd();
 	void connection_lost(const std::string &why);
