@@ -32,6 +32,8 @@ xsfloor=$(xenstore-read /local/domain/$id/data/memtune/kmod/floor-kb)
 check_true "$s-floor-published" "floor-kb '$xsfloor', floor_kb $floor" within 3 "$xsfloor" "$floor"
 
 good=262144
+# The balloon target after a refusal: the last good one, or the floor (within its drift).
+target_ok() { [ "$1" = "$good" ] || within 3 "$1" "$floor"; }
 long=$(awk 'BEGIN { for (i = 0; i < 3000; i++) printf "9" }')
 # value|name: what the balloon driver does with each (measured on a stock 6.1 guest in issue 6).
 # "4" is valid but below the floor: last, since the floor then becomes the last good target.
@@ -47,8 +49,10 @@ for v in 0 0x80000 1e6 18446744073709551616 18446744073709551615 "$long" 2097152
 	check_eq "$s-survives-$name" "$alive" alive
 	set -- $(domu_balloon u-guard)
 	tgt=$1 cur=$2
+	# The auto floor follows the workload: compare with the floor now.
+	floor=$(domu_run u-guard "cat $T/floor_kb")
 	check_true "$s-target-$name" "target $tgt kB: neither the last good $good kB nor the floor $floor kB" \
-		sh -c "[ '$tgt' = '$good' ] || [ '$tgt' = '$floor' ]"
+		target_ok "$tgt"
 	reason=$(xenstore-read "/local/domain/$id/data/memtune/kmod/refused-reason" 2>/dev/null)
 	restored=$(xenstore-read "/local/domain/$id/data/memtune/kmod/restored-kb" 2>/dev/null)
 	stats=$(domu_run u-guard "cd $T/stats; echo \$(cat guard_released_kb guard_dip_kb guard_reaction_ns)")
