@@ -324,7 +324,7 @@ static void fill_input(struct memtune_policy_input *in)
 	in->page_shift = PAGE_SHIFT;
 	in->thread_size = THREAD_SIZE;
 	in->thp_enabled = thp_enabled();
-	in->pageblock_nr_pages = pageblock_nr_pages;
+	in->pageblock_pages = pageblock_nr_pages;
 	in->watermark_scale_factor = read_one(WSF_PATH, 10);
 	in->inotify_watch_cost = INOTIFY_WATCH_COST;
 	in->ep_item_cost = ep_item_cost;
