@@ -254,7 +254,7 @@ static u64 min_free_kbytes_sqrt(u64 lowmem_pages, unsigned int page_shift)
  */
 static u64 min_free_kbytes_thp(const struct memtune_policy_input *in, u64 nfb)
 {
-	u64 rec = in->pageblock_nr_pages * in->nr_thp_zones *
+	u64 rec = in->pageblock_pages * in->nr_thp_zones *
 		  (2 + THP_MIGRATE_PCPTYPES * THP_MIGRATE_PCPTYPES);
 
 	return kb_of_pages(min(rec, nfb / 20), in->page_shift);

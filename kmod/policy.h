@@ -163,7 +163,8 @@ struct memtune_policy_input {
 	bool thp_enabled;
 	/* populated zones <= ZONE_NORMAL (zone_idx(z) <= gfp_zone(GFP_USER)) */
 	unsigned int nr_thp_zones;
-	u64 pageblock_nr_pages;		/* pageblock_nr_pages (512) */
+	/* pageblock_nr_pages (512); the name differs: that one is a macro */
+	u64 pageblock_pages;
 	/* vm.watermark_scale_factor (10); only memtune_policy_estimate_nfb() */
 	unsigned int watermark_scale_factor;
 
