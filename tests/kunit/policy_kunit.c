@@ -8,8 +8,8 @@
  *
  * The golden test takes its expectations from golden.h, which
  * tests/kunit/run.sh generates from tests/data/golden-6.1.tsv (values a
- * real 6.1 PV DomU computed at boot, per size; tests/e2e/golden.sh), or
- * from tests/kunit/golden-hand.tsv until that table exists.
+ * real 6.1 PV DomU computed at boot, per size; tests/e2e/golden.sh).  The
+ * other cases are worked by hand from the 6.1 source, named per case.
  */
 
 #include <kunit/test.h>
@@ -106,44 +106,47 @@ static const struct golden_cell *golden_cell(const struct golden_row *row,
 /*
  * Tolerance per tunable, in parts per thousand of the golden value (and
  * at least 1), and why the module's run-time inputs cannot reproduce the
- * boot exactly:
- *  - reserves (2 %): computed from the free pages at subsys_initcall; the
- *    boot use is estimated from the same row's user_reserve_kbytes
- *    (memtune_policy_boot_used_pages()), so user is a self-check and
- *    admin an exact one below 256 MiB; 2 % covers the 31 kB rounding.
- *  - threads_max, max_user_namespaces (0.2 %): totalram at start_kernel;
- *    the pages freed later (initramfs, init memory) are estimated once,
- *    from the smallest row, and are the same at every size (same kernel,
- *    same initramfs).
- *  - file_max (3 %): uses the pages in use at page_alloc_init_late(),
- *    which the reserves' boot use only approximates.
- *  - inotify, epoll (0.5 %): totalram at fs_initcall, late frees estimated.
- *  - tcp/udp limits, min_free_kbytes (1 %): nr_free_buffer_pages() at
- *    fs_initcall (postcore for min_free) versus after boot; the per-zone
- *    watermarks shift a little with the late frees.
- *  - nf_conntrack (1 %): totalram when modprobe ran, a moment before the
- *    table's MemTotal was read.
+ * boot exactly.  "seen" is the largest deviation against the rig's
+ * golden-6.1.tsv (Debian 6.1.192, 256..4096 MiB).
+ *  - threads_max, max_user_namespaces, inotify, epoll, min_free_kbytes
+ *    (2..5, seen 0.05): the boot used totalram before the initramfs and
+ *    init memory were freed; those pages are estimated once, from the
+ *    smallest row's threads_max, and are the same at every size (same
+ *    kernel, same initramfs).
+ *  - reserves (2, seen 0): free pages at subsys_initcall; the boot use is
+ *    estimated from the same row's user_reserve_kbytes
+ *    (memtune_policy_boot_used_pages()): user is a self-check, admin
+ *    (uncapped below 256 MiB of free memory) a real one.
+ *  - file_max (40, seen 25.6 at 256 MiB): it counts the pages in use at
+ *    page_alloc_init_late(), earlier than the reserves' subsys_initcall, so
+ *    the estimated boot use is a few hundred pages too high; the error is
+ *    a constant number of pages, so it is largest at the smallest size.
+ *  - tcp/udp limits (5, seen 1.3): nr_free_buffer_pages() at fs_initcall
+ *    versus after boot; the per-zone watermarks move a little with the
+ *    late frees.
+ *  - nf_conntrack (5, seen 0): totalram when modprobe ran, a moment before
+ *    the table's MemTotal was read.
  *  - values from the boot TCP ehash, hashes: exact (nr_kernel_pages is
  *    rounded to whole MiB and powers of two before it matters).
  */
 static const unsigned int golden_tolerance_permille[MEMTUNE_NR_TUNABLES] = {
-	[MEMTUNE_T_MIN_FREE_KBYTES] = 10,
-	[MEMTUNE_T_ADMIN_RESERVE_KBYTES] = 20,
-	[MEMTUNE_T_USER_RESERVE_KBYTES] = 20,
+	[MEMTUNE_T_MIN_FREE_KBYTES] = 5,
+	[MEMTUNE_T_ADMIN_RESERVE_KBYTES] = 2,
+	[MEMTUNE_T_USER_RESERVE_KBYTES] = 2,
 	[MEMTUNE_T_THREADS_MAX] = 2,
-	[MEMTUNE_T_FILE_MAX] = 30,
-	[MEMTUNE_T_INOTIFY_MAX_USER_WATCHES] = 5,
-	[MEMTUNE_T_EPOLL_MAX_USER_WATCHES] = 5,
-	[MEMTUNE_T_TCP_MEM] = 10,
-	[MEMTUNE_T_TCP_RMEM_MAX] = 10,
-	[MEMTUNE_T_TCP_WMEM_MAX] = 10,
-	[MEMTUNE_T_UDP_MEM] = 10,
+	[MEMTUNE_T_FILE_MAX] = 40,
+	[MEMTUNE_T_INOTIFY_MAX_USER_WATCHES] = 2,
+	[MEMTUNE_T_EPOLL_MAX_USER_WATCHES] = 2,
+	[MEMTUNE_T_TCP_MEM] = 5,
+	[MEMTUNE_T_TCP_RMEM_MAX] = 5,
+	[MEMTUNE_T_TCP_WMEM_MAX] = 5,
+	[MEMTUNE_T_UDP_MEM] = 5,
 	[MEMTUNE_T_TCP_MAX_ORPHANS] = 0,
 	[MEMTUNE_T_TCP_MAX_TW_BUCKETS] = 0,
 	[MEMTUNE_T_TCP_MAX_SYN_BACKLOG] = 0,
 	[MEMTUNE_T_MAX_USER_NAMESPACES] = 2,
-	[MEMTUNE_T_NF_CONNTRACK_BUCKETS] = 10,
-	[MEMTUNE_T_NF_CONNTRACK_MAX] = 10,
+	[MEMTUNE_T_NF_CONNTRACK_BUCKETS] = 5,
+	[MEMTUNE_T_NF_CONNTRACK_MAX] = 5,
 };
 
 static bool within(u64 got, u64 want, unsigned int permille)

@@ -11,8 +11,7 @@
 #
 # Environment: BUILD (default <repo>/build), JOBS (default nproc),
 # LINUX_SRC_TAR (default /usr/src/linux-source-6.1.tar.xz),
-# GOLDEN (default tests/data/golden-6.1.tsv, falling back to
-# tests/kunit/golden-hand.tsv while the rig's table does not exist).
+# GOLDEN (default tests/data/golden-6.1.tsv, written by `make golden`).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,6 +49,7 @@ grep -q 'xen_memtune/' "$src/lib/Makefile" ||
 	printf '\nobj-$(CONFIG_XEN_MEMTUNE_KUNIT_TEST) += xen_memtune/\n' >>"$src/lib/Makefile"
 cp "$here/Kconfig.in" "$hook/Kconfig"
 cp "$here/Makefile.in" "$hook/Makefile"
+rm -f "$hook"/*.c "$hook"/*.h.new	# stale links of renamed files
 for f in policy.c policy.h parse.c parse.h floor.c floor.h; do
 	ln -sfn "$repo/kmod/$f" "$hook/$f"
 done
@@ -60,7 +60,7 @@ done
 # 3. The golden table is the definition of correct: regenerate its header
 # whenever it changes (cmp keeps the timestamp, so no needless rebuild).
 golden=${GOLDEN:-$repo/tests/data/golden-6.1.tsv}
-[ -f "$golden" ] || golden=$here/golden-hand.tsv
+[ -f "$golden" ] || { echo "kunit: $golden missing (make golden)" >&2; exit 2; }
 echo "kunit: expectations from ${golden#"$repo"/}"
 python3 "$here/golden2h.py" "$golden" >"$hook/golden.h.new"
 if cmp -s "$hook/golden.h.new" "$hook/golden.h"; then
