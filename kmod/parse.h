@@ -44,6 +44,8 @@ const char *memtune_verdict_name(enum memtune_verdict v);
  * contain NUL).  Only '0'..'9' are accepted: no blanks, newline, sign,
  * "0x", suffix.  Returns 0, -EINVAL (empty, not decimal) or -ERANGE (too
  * long, overflow); *kb is written only on success.  why may be NULL.
+ * Pass the length xenbus_read(t, dir, node, &len) returns, not strlen():
+ * strlen() stops at an embedded NUL and "5242\0junk" would pass as 5242.
  */
 int memtune_parse_xs_target(const char *buf, size_t len, u64 *kb,
 			    enum memtune_verdict *why);
