@@ -218,6 +218,7 @@ int memtune_format_values(char *buf, size_t size, const u64 *vals,
  * floor-kb when the floor changes.
  */
 void memtune_ack_init(void);
+void memtune_ack_xenstore_ready(void);	/* watch.c's xenstore notifier */
 void memtune_ack_applied(void);		/* memtune.lock held */
 void memtune_ack_state(void);		/* memtune.lock held */
 void memtune_ack_floor(u64 floor_kb);

@@ -56,7 +56,9 @@ static unsigned long settle_last_cur;	/* pages */
 static u64 settle_progress_ns;		/* when current last moved */
 static unsigned long shrunk_for_target;	/* target the shrink pass was done for */
 
-static bool watches_registered;
+/* Set by the notifier, cleared at exit. */
+static bool target_registered;
+static bool resize_registered;
 
 /* Queue a pass now; count it as coalesced if one was already waiting. */
 static void queue_pass(u64 now_ns)
@@ -168,18 +170,18 @@ static int xenstore_ready(struct notifier_block *nb, unsigned long event,
 {
 	int err;
 
+	memtune_ack_xenstore_ready();
+	/* Each watch on its own: a missing resize watch still leaves the target one. */
 	err = register_xenbus_watch(&target_watch);
-	if (err) {
+	if (err)
 		pr_err("cannot watch memory/target: %d\n", err);
-		return NOTIFY_DONE;
-	}
+	else
+		WRITE_ONCE(target_registered, true);
 	err = register_xenbus_watch(&resize_watch);
-	if (err) {
+	if (err)
 		pr_err("cannot watch memtune/resize: %d\n", err);
-		unregister_xenbus_watch(&target_watch);
-		return NOTIFY_DONE;
-	}
-	WRITE_ONCE(watches_registered, true);
+	else
+		WRITE_ONCE(resize_registered, true);
 	return NOTIFY_DONE;
 }
 
@@ -303,6 +305,8 @@ out:
 
 int memtune_watch_init(void)
 {
+	int err;
+
 	INIT_DELAYED_WORK(&memtune.settle_work, settle_work_fn);
 	WRITE_ONCE(stopping, false);
 
@@ -310,16 +314,24 @@ int memtune_watch_init(void)
 	memtune_request_resize();
 
 	/* Calls xenstore_ready() now if xenstore is up, else when it comes. */
-	return register_xenstore_notifier(&xenstore_nb);
+	err = register_xenstore_notifier(&xenstore_nb);
+	if (err) {
+		WRITE_ONCE(stopping, true);
+		cancel_delayed_work_sync(&memtune.settle_work);
+	}
+	return err;
 }
 
 void memtune_watch_exit(void)
 {
 	unregister_xenstore_notifier(&xenstore_nb);
-	if (READ_ONCE(watches_registered)) {
+	if (READ_ONCE(resize_registered)) {
 		unregister_xenbus_watch(&resize_watch);
+		WRITE_ONCE(resize_registered, false);
+	}
+	if (READ_ONCE(target_registered)) {
 		unregister_xenbus_watch(&target_watch);
-		WRITE_ONCE(watches_registered, false);
+		WRITE_ONCE(target_registered, false);
 	}
 	WRITE_ONCE(stopping, true);
 	cancel_delayed_work_sync(&memtune.settle_work);

@@ -54,10 +54,25 @@ static struct ack_record ack_pending;
 /* Set when the work must not be queued any more (module exit). */
 static bool ack_stopped;
 
+/*
+ * xenstore answers requests.  In a Dom0 whose xenstored has not started
+ * yet a request would wait for it and hold up the ordered workqueue (and
+ * with it the passes); until the xenstore notifier runs, acks only
+ * accumulate in ack_pending.
+ */
+static bool ack_xenstore_up;
+
 static void ack_queue(void)
 {
-	if (!READ_ONCE(ack_stopped) && memtune.wq)
+	if (!READ_ONCE(ack_stopped) && READ_ONCE(ack_xenstore_up))
 		queue_work(memtune.wq, &memtune.ack_work);
+}
+
+/* The xenstore notifier ran: write what accumulated. */
+void memtune_ack_xenstore_ready(void)
+{
+	WRITE_ONCE(ack_xenstore_up, true);
+	ack_queue();
 }
 
 static void ack_set_state_locked(void)
@@ -195,6 +210,8 @@ static void ack_work_fn(struct work_struct *work)
 	struct ack_record snap;
 	int err;
 
+	if (!READ_ONCE(ack_xenstore_up))
+		return;
 	spin_lock(&ack_lock);
 	snap = ack_pending;
 	ack_pending.what = 0;
@@ -213,6 +230,7 @@ void memtune_ack_init(void)
 {
 	INIT_WORK(&memtune.ack_work, ack_work_fn);
 	WRITE_ONCE(ack_stopped, false);
+	WRITE_ONCE(ack_xenstore_up, false);
 }
 
 /*
