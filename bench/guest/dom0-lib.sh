@@ -1,0 +1,36 @@
+# Dom0 helpers of the benchmark scenarios (bench/scenarios/bench-*.sh), after /e2e/lib.sh.
+# Results are "@@E2E BENCH <table> <key>... <value>" lines; bench/report.sh turns them into the
+# tables of docs/benchmarks.md. Nothing here passes or fails on a number.
+. /bench/params 2>/dev/null
+
+bench() { say "BENCH $*"; }
+
+# bench_counters NAME TABLE MODE WHEN: the guest's kernel counters as BENCH lines.
+bench_counters()
+{
+	domu_run "$1" /bench/counters.sh | while read -r k v; do
+		bench "$2" "$3" "counter-$4" "$k" "$v"
+	done
+}
+
+# bench_wait_settled NAME N TIMEOUT_S: until the guest's monitor has logged N settled passes.
+bench_wait_settled()
+{
+	wait_until "$3" sh -c "[ \"\$(xenstore-read /local/domain/$(domu_id "$1")/data/bench/settled 2>/dev/null || echo 0)\" -ge $2 ]"
+}
+
+# bench_protect_rig NAME: the rig's command loop in the guest must outlive an OOM storm, or
+# nothing could be read back. Workloads started later set their own oom_score_adj back to 0.
+bench_protect_rig()
+{
+	domu_run "$1" 'for p in /proc/[0-9]*; do echo -1000 >$p/oom_score_adj; done 2>/dev/null; echo protected' >/dev/null
+}
+
+# bench_workload NAME COMMAND [TIMEOUT_S]: runs a workload in the guest at oom_score_adj 0.
+bench_workload()
+{
+	domu_run "$1" "echo 0 >/proc/self/oom_score_adj; $2" "${3:-300}"
+}
+
+bench meta xen "$(xl info | sed -n 's/^xen_version *: *//p')"
+bench meta kernel "$(uname -r) $(uname -v)"

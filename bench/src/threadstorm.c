@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * threadstorm MAX HOLD_S: creates up to MAX threads that only sleep, stops at
+ * the first failure, holds them HOLD_S seconds, exits.
+ * Prints "threads <created> stop <reason> create_ms <ms>".
+ *
+ * Each thread gets a small stack (64 KiB, touched only at its top) so what
+ * limits the count is the kernel (threads-max, kernel stacks), not the
+ * process's address space. Root is not held back by RLIMIT_NPROC.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *sleeper(void *arg)
+{
+	(void)arg;
+	/* Blocks until main exits: the mutex is held for the whole run. */
+	pthread_mutex_lock(&hold_lock);
+	return NULL;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+int main(int argc, char **argv)
+{
+	long max = argc > 1 ? atol(argv[1]) : 10000;
+	int hold_s = argc > 2 ? atoi(argv[2]) : 5;
+	const char *stop = "max";
+	pthread_attr_t attr;
+	long long t0;
+	long n;
+	int err;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_mutex_lock(&hold_lock);
+	t0 = now_ms();
+	for (n = 0; n < max; n++) {
+		pthread_t t;
+
+		err = pthread_create(&t, &attr, sleeper, NULL);
+		if (err) {
+			stop = err == EAGAIN ? "EAGAIN" : strerror(err);
+			break;
+		}
+	}
+	printf("threads %ld stop %s create_ms %lld\n", n, stop, now_ms() - t0);
+	fflush(stdout);
+	sleep(hold_s);
+	_exit(0);
+}
