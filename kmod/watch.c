@@ -77,20 +77,24 @@ void memtune_request_resize(void)
 	queue_pass(ktime_get_ns());
 }
 
-/* Read a node as a NUL-terminated string, NULL if absent or unreadable. */
-static char *read_node(const char *dir, const char *node)
+/*
+ * Read a node, NULL if absent or unreadable.  *len is its length as stored
+ * (xenstore values may hold a NUL; the buffer is NUL-terminated after it).
+ */
+static char *read_node(const char *dir, const char *node, unsigned int *len)
 {
-	char *val = xenbus_read(XBT_NIL, dir, node, NULL);
+	char *val = xenbus_read(XBT_NIL, dir, node, len);
 
 	return IS_ERR(val) ? NULL : val;
 }
 
 static u64 read_static_max_kb(void)
 {
-	char *raw = read_node("memory", "static-max");
+	unsigned int len;
+	char *raw = read_node("memory", "static-max", &len);
 	u64 kb = 0;
 
-	if (raw && memtune_parse_xs_target(raw, strlen(raw), &kb, NULL))
+	if (raw && memtune_parse_xs_target(raw, len, &kb, NULL))
 		kb = 0;
 	kfree(raw);
 	return kb;
@@ -109,7 +113,8 @@ static void target_changed(struct xenbus_watch *watch, const char *path,
 			   const char *token)
 {
 	struct memtune_target_event ev = { .event_ns = ktime_get_ns() };
-	char *raw = read_node("memory", "target");
+	unsigned int len, i;
+	char *raw = read_node("memory", "target", &len);
 
 	atomic64_inc(&memtune.stats.events);
 	ev.raw = raw;
@@ -118,16 +123,20 @@ static void target_changed(struct xenbus_watch *watch, const char *path,
 		enum memtune_verdict why = MEMTUNE_VERDICT_OK;
 
 		ev.static_max_kb = read_static_max_kb();
-		/* xenbus_read() NUL-terminates; an embedded NUL shows as junk. */
-		ev.parse_err = memtune_parse_xs_target(raw, strlen(raw),
-						       &ev.target_kb, &why);
+		/* The stored length: "5242\0junk" must not pass as 5242. */
+		ev.parse_err = memtune_parse_xs_target(raw, len, &ev.target_kb, &why);
 		if (!ev.parse_err)
 			ev.parse_err = memtune_check_target(ev.target_kb,
 							    ev.static_max_kb, &why);
-		if (ev.parse_err)
+		if (ev.parse_err) {
+			/* Show all of a refused value, embedded NULs included. */
+			for (i = 0; i < len; i++)
+				if (!raw[i])
+					raw[i] = '?';
 			refuse_target(raw, why);
-		else
+		} else {
 			WRITE_ONCE(memtune.last_good_target_kb, ev.target_kb);
+		}
 	}
 
 	memtune_guard_target_event(&ev);
@@ -141,7 +150,7 @@ static void target_changed(struct xenbus_watch *watch, const char *path,
 static void resize_requested(struct xenbus_watch *watch, const char *path,
 			     const char *token)
 {
-	char *raw = read_node("memtune", "resize");
+	char *raw = read_node("memtune", "resize", NULL);
 
 	/* Fires once at registration; an absent node asks for nothing. */
 	if (!raw)
