@@ -55,6 +55,8 @@ static bool token_pending;
 static unsigned long settle_last_cur;	/* pages */
 static u64 settle_progress_ns;		/* when current last moved */
 static unsigned long shrunk_for_target;	/* target the shrink pass was done for */
+static u64 settle_event_ns;		/* when the pass first saw the last event */
+static unsigned long settle_event_target;	/* balloon target at that moment */
 
 /* Set by the notifier, cleared at exit. */
 static bool target_registered;
@@ -283,6 +285,10 @@ static void settle_work_fn(struct work_struct *work)
 		goto out;
 	}
 
+	if (fresh) {
+		settle_event_ns = now;
+		settle_event_target = tgt;
+	}
 	if (fresh || cur != settle_last_cur) {
 		settle_last_cur = cur;
 		settle_progress_ns = now;
@@ -293,7 +299,14 @@ static void settle_work_fn(struct work_struct *work)
 		shrink_first(cur, tgt);
 	}
 
-	settled = cur == tgt ||
+	/*
+	 * Both memory/target watches run in the xenwatch thread, ours possibly
+	 * before the balloon driver's: an event that has not moved the target
+	 * (yet) gets one settle period before "current == target" counts.
+	 */
+	settled = (cur == tgt &&
+		   (tgt != settle_event_target ||
+		    now - settle_event_ns >= (u64)memtune.settle_ms * NSEC_PER_MSEC)) ||
 		  now - settle_progress_ns >= (u64)memtune.stall_ms * NSEC_PER_MSEC;
 	if (!settled) {
 		if (memtune.state != MEMTUNE_STATE_SETTLING) {
