@@ -12,8 +12,13 @@
  *    good target, at once from the watch callback, and for GUARD_WINDOW_NS
  *    after it in case the balloon's own watch runs after ours;
  *  - a valid target below the floor: raised to the floor;
- *  - a target above memory/static-max that did not come through xenstore
- *    (the balloon's sysfs target_kb): capped at static-max.
+ *  - a target that moved without a watch event (the balloon's sysfs
+ *    target_kb): raised to the floor if below it, capped at static-max if
+ *    above it.
+ *
+ * The guard acts on targets, not on the floor: when the workload pushes
+ * the auto floor above an unchanged target, it only publishes the floor
+ * (floor-kb), it does not ask Xen for more memory on its own.
  *
  * The floor (floor.h) comes from live counters (auto), from floor_fixed_kb
  * (fixed), or there is none (off).  Only the guest's root sets the mode
@@ -59,12 +64,6 @@
 #define GUARD_STABLE_NS		NSEC_PER_SEC
 /* Follow the balloon's dip after a correction at most this long. */
 #define GUARD_DIP_NS		(10 * NSEC_PER_SEC)
-/*
- * The polled path acts only on a target this far below the floor: the auto
- * floor moves with the workload, and a guest held at its floor must not be
- * nudged up by every MiB the floor grows.
- */
-#define GUARD_SLACK_KB		4096
 /* Publish floor-kb again when it moved this much. */
 #define GUARD_FLOOR_ACK_KB	4096
 
@@ -274,39 +273,45 @@ static void check_target_locked(u64 now)
 	}
 	guard.window_until_ns = 0;
 
+	if (tgt == guard.seen_pages) {
+		/*
+		 * Unchanged.  If the floor has grown above it, the guest needs
+		 * more memory than it was given: floor-kb tells Dom0, but the
+		 * guard does not ask Xen for memory on its own.
+		 */
+		if (now - guard.seen_since_ns >= GUARD_STABLE_NS)
+			guard.good_pages = tgt;
+		if (!guard.dip_until_ns)
+			guard.cur_ref_pages = cur;
+		return;
+	}
+
 	/*
-	 * Not a memory/target refusal (that is the watch's to report, and it
-	 * may be on its way): only the restored target goes to Dom0.
+	 * The target moved without the watch handing it over: root wrote the
+	 * balloon's sysfs target, or the balloon applied a memory/target
+	 * value before watch.c handed it to the guard.  Not a refusal (that
+	 * is the watch's to report, and it may be on its way): only the
+	 * restored target goes to Dom0, and good_pages stays, because a
+	 * refused value must go back to the last good target.
 	 */
-	if (floor && PAGES_TO_KB(tgt) + GUARD_SLACK_KB <= PAGES_TO_KB(floor)) {
+	if (floor && tgt < floor) {
 		set_target_locked(floor, cur, 0, now);
 		atomic64_inc(&memtune.stats.guard_raises);
 		memtune_ack_restored(PAGES_TO_KB(floor));
 		pr_warn_ratelimited("balloon target %llu kB is below the floor (%s); raised to %llu kB\n",
 				    PAGES_TO_KB(tgt), guard.floor_reason,
 				    PAGES_TO_KB(floor));
-		/*
-		 * good_pages stays: this may be a refused memory/target the
-		 * balloon applied before watch.c handed it to the guard, and
-		 * that one must go back to the last good target.
-		 */
-		return;
-	}
-	if (cap && tgt > cap) {
+		tgt = floor;
+	} else if (cap && tgt > cap) {
 		set_target_locked(cap, cur, 0, now);
 		atomic64_inc(&memtune.stats.guard_caps);
 		memtune_ack_restored(PAGES_TO_KB(cap));
 		pr_warn_ratelimited("balloon target %llu kB is above static-max; capped at %llu kB\n",
 				    PAGES_TO_KB(tgt), PAGES_TO_KB(cap));
-		return;
+		tgt = cap;
 	}
-
-	if (tgt != guard.seen_pages) {
-		guard.seen_pages = tgt;
-		guard.seen_since_ns = now;
-	} else if (now - guard.seen_since_ns >= GUARD_STABLE_NS) {
-		guard.good_pages = tgt;
-	}
+	guard.seen_pages = tgt;
+	guard.seen_since_ns = now;
 	if (!guard.dip_until_ns)
 		guard.cur_ref_pages = cur;
 }
@@ -374,6 +379,8 @@ void memtune_guard_target_event(const struct memtune_target_event *ev)
 		want = max(want, guard.floor_pages);
 		guard.window_pages = want;
 		guard.window_until_ns = now + GUARD_WINDOW_NS;
+		guard.seen_pages = want;
+		guard.seen_since_ns = now;
 		if (tgt != want) {
 			set_target_locked(want, cur, ev->event_ns, now);
 			atomic64_inc(&memtune.stats.guard_restores);
@@ -401,6 +408,8 @@ void memtune_guard_target_event(const struct memtune_target_event *ev)
 				    ev->target_kb, guard.floor_reason,
 				    PAGES_TO_KB(want));
 		guard.good_pages = want;
+		guard.seen_pages = want;
+		guard.seen_since_ns = now;
 		/* If the balloon's watch runs after ours, undo it too. */
 		guard.window_pages = want;
 		guard.window_until_ns = now + GUARD_WINDOW_NS;
@@ -419,6 +428,8 @@ void memtune_guard_settings_changed(void)
 	spin_lock(&guard.lock);
 	if (!guard.stopping) {
 		update_floor_locked(true);
+		/* Root moved the floor: hold the target to the new one now. */
+		guard.seen_pages = 0;
 		check_target_locked(ktime_get_ns());
 		kick_poll_locked();
 	}

@@ -88,4 +88,6 @@ domu_run u-guard "echo auto > $T/floor_mode" >/dev/null
 
 check_eq "$s-rmmod" "$(domu_run u-guard 'rmmod xen_memtune && echo gone' 60)" gone
 domu_run u-guard 'poweroff -f' 10 >/dev/null
+wait_until 60 sh -c '! xl domid u-guard >/dev/null 2>&1'
+
 scan_consoles "$s-consoles-clean"
