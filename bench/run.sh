@@ -5,10 +5,12 @@
 #
 #   BENCH_SCENARIOS=latency,grow,shrink,agent   what to run (default: all four, in that order;
 #                        each is its own QEMU boot, so one that breaks does not take the rest)
-#   BENCH_CYCLES=N       resize cycles per phase of the latency benchmark (default 20)
+#   BENCH_CYCLES=N       resize cycles per phase of the latency benchmark (default 30; issue 5
+#                        asks for 50, which costs about 7 more minutes under TCG)
 #   BENCH_AGENT_S=S      length of each agent footprint window, seconds (default 120)
 #   BENCH_THREADS_MAX=N  cap of the thread storm (default 40000)
 #   BENCH_WATCHES_MAX=N  cap of the inotify storm (default 40000)
+#   BENCH_DIR=dir        where everything goes (default build/bench)
 #   E2E_ACCEL, E2E_KMOD  as for tests/e2e/run.sh
 #
 # Output: build/bench/results.txt (every BENCH line), build/bench/report.md (the tables),
@@ -17,8 +19,8 @@ set -u
 BENCH_HERE=$(cd "$(dirname "$0")" && pwd)
 . "$BENCH_HERE/../tests/e2e/lib/rig.sh"
 . "$BENCH_HERE/lib/images.sh"
-BENCH_DIR=$E2E_BUILD/bench
-export BENCH_CYCLES=${BENCH_CYCLES:-20} BENCH_AGENT_S=${BENCH_AGENT_S:-120}
+BENCH_DIR=${BENCH_DIR:-$E2E_BUILD/bench}
+export BENCH_CYCLES=${BENCH_CYCLES:-30} BENCH_AGENT_S=${BENCH_AGENT_S:-120}
 export BENCH_THREADS_MAX=${BENCH_THREADS_MAX:-40000} BENCH_WATCHES_MAX=${BENCH_WATCHES_MAX:-40000}
 
 "$E2E_REPO/scripts/install-deps.sh" kmod agent e2e bench || e2e_die "installing packages failed"
@@ -70,6 +72,6 @@ for b in $(echo "$list" | tr ',' ' '); do
 done
 echo "# TIME bench total-wall $((($(date +%s) - start) * 1000))"
 echo "TIME bench total-wall $((($(date +%s) - start) * 1000))" >>"$BENCH_DIR/results.txt"
-"$BENCH_HERE/report.sh" "$BENCH_DIR/results.txt" "$BENCH_DIR" >"$BENCH_DIR/report.md"
+python3 "$BENCH_HERE/report.py" "$BENCH_DIR/results.txt" "$BENCH_DIR" >"$BENCH_DIR/report.md"
 cat "$BENCH_DIR/report.md"
 e2e_summary

@@ -19,11 +19,13 @@ bench_wait_settled()
 	wait_until "$3" sh -c "[ \"\$(xenstore-read /local/domain/$(domu_id "$1")/data/bench/settled 2>/dev/null || echo 0)\" -ge $2 ]"
 }
 
-# bench_protect_rig NAME: the rig's command loop in the guest must outlive an OOM storm, or
-# nothing could be read back. Workloads started later set their own oom_score_adj back to 0.
-bench_protect_rig()
+# bench_prepare NAME: loopback up (the rig's guests have no network set up), and the rig's
+# command loop protected from the OOM killer, or nothing could be read back after an OOM storm.
+# Workloads started later set their own oom_score_adj back to 0.
+bench_prepare()
 {
-	domu_run "$1" 'for p in /proc/[0-9]*; do echo -1000 >$p/oom_score_adj; done 2>/dev/null; echo protected' >/dev/null
+	domu_run "$1" 'ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+		for p in /proc/[0-9]*; do echo -1000 >$p/oom_score_adj; done 2>/dev/null; echo ready' >/dev/null
 }
 
 # bench_workload NAME COMMAND [TIMEOUT_S]: runs a workload in the guest at oom_score_adj 0.
@@ -34,3 +36,14 @@ bench_workload()
 
 bench meta xen "$(xl info | sed -n 's/^xen_version *: *//p')"
 bench meta kernel "$(uname -r) $(uname -v)"
+
+# bench_threadstorm NAME TABLE MODE MAX HOLD_S: the thread storm, reported even when the OOM
+# killer ends it: "threads <n> stop <EAGAIN|max|killed(signal)>".
+bench_threadstorm()
+{
+	local out
+
+	out=$(bench_workload "$1" "rm -f /tmp/threads.n; /bench/bin/threadstorm $4 $5 /tmp/threads.n"'; rc=$?
+		[ $rc = 0 ] || echo "threads $(cat /tmp/threads.n) stop killed-status-$rc"' 900)
+	bench "$2" "$3" threadstorm $(echo "$out" | grep '^threads' | tail -n 1)
+}

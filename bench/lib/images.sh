@@ -27,10 +27,23 @@ bench_build_programs()
 	done
 }
 
-# The agent's binaries: wherever `make agent` put them under $BUILD/agent.
+# The agent's binaries: wherever `make agent` put them under $BUILD/agent, else built here
+# (bench/run.sh run on its own, without `make bench`).
 bench_agent_binary()
 {
-	find "$E2E_BUILD/agent" -type f -perm -u+x -name "$1" 2>/dev/null | head -n 1
+	local f
+
+	f=$(find "$E2E_BUILD/agent" -type f -perm -u+x -name "$1" 2>/dev/null | head -n 1)
+	if [ -z "$f" ]; then
+		if [ ! -x "$BENCH_DIR/agent/src/daemon/$1" ] && [ ! -x "$BENCH_DIR/agent/src/cli/$1" ]; then
+			e2e_log "building $1 in $BENCH_DIR/agent"
+			{ cmake -S "$E2E_REPO/agent" -B "$BENCH_DIR/agent" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+			  cmake --build "$BENCH_DIR/agent" -j"$(nproc)" --target "$1"; } >"$BENCH_DIR/agent-build.log" 2>&1 ||
+				e2e_log "building $1 failed (see $BENCH_DIR/agent-build.log)"
+		fi
+		f=$(find "$BENCH_DIR/agent" -type f -perm -u+x -name "$1" 2>/dev/null | head -n 1)
+	fi
+	echo "$f"
 }
 
 bench_build_images()

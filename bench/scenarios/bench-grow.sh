@@ -30,11 +30,10 @@ grow_run()
 		bench grow "$mode" value "$k" "$v"
 	done
 	bench grow "$mode" value mem_total_kb "$(domu_run $name "awk '/^MemTotal:/ { print \$2 }' /proc/meminfo")"
-	bench_protect_rig $name
+	bench_prepare $name
 
 	bench_counters $name grow "$mode" before
-	out=$(bench_workload $name "/bench/bin/threadstorm $tmax 2" 600)
-	bench grow "$mode" threadstorm $out
+	bench_threadstorm $name grow "$mode" "$tmax" 2
 	out=$(bench_workload $name "mkdir -p /tmp/w && /bench/bin/inotifystorm /tmp/w $wmax" 600)
 	bench grow "$mode" inotifystorm $out
 	bench_counters $name grow "$mode" before-tcp

@@ -22,7 +22,7 @@ shrink_run()
 	else
 		domu_create $name 4096 4096 || { fail "$s-$mode-boot" "DomU did not boot"; return 1; }
 	fi
-	bench_protect_rig $name
+	bench_prepare $name
 	domu_run $name '(echo 0 >/proc/self/oom_score_adj; exec /bench/bin/canary 32 /tmp/canary.beat) >/dev/null 2>&1 &
 		(/bench/sampler.sh 0.5 /tmp/samples >/dev/null 2>&1 &); echo ok' >/dev/null
 	sleep 3
@@ -42,8 +42,7 @@ shrink_run()
 	bench shrink "$mode" tcpbulk ${out:-none}
 	bench_counters $name shrink "$mode" after-tcp
 	domu_run $name 'echo "$(awk "{ printf \"%d\", \$1 * 1000 }" /proc/uptime) threads" >>/tmp/marks' >/dev/null
-	out=$(bench_workload $name "/bench/bin/threadstorm $tmax 5" 600)
-	bench shrink "$mode" threadstorm ${out:-none}
+	bench_threadstorm $name shrink "$mode" "$tmax" 5
 	sleep 5
 	bench_counters $name shrink "$mode" after
 	if domu_alive $name; then

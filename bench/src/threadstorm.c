@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * threadstorm MAX HOLD_S: creates up to MAX threads that only sleep, stops at
- * the first failure, holds them HOLD_S seconds, exits.
- * Prints "threads <created> stop <reason> create_ms <ms>".
+ * threadstorm MAX HOLD_S [PROGRESS_FILE]: creates up to MAX threads that only
+ * sleep, stops at the first failure, holds them HOLD_S seconds, exits.
+ * Prints "threads <created> stop <reason> create_ms <ms>". Every 256 threads
+ * the count so far goes into PROGRESS_FILE, so a run the OOM killer ends
+ * still says how far it got.
  *
  * Each thread gets a small stack (64 KiB, touched only at its top) so what
  * limits the count is the kernel (threads-max, kernel stacks), not the
@@ -34,10 +36,21 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+static void write_progress(const char *file, long n)
+{
+	FILE *f = fopen(file, "w");
+
+	if (f) {
+		fprintf(f, "%ld\n", n);
+		fclose(f);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	long max = argc > 1 ? atol(argv[1]) : 10000;
 	int hold_s = argc > 2 ? atoi(argv[2]) : 5;
+	const char *progress = argc > 3 ? argv[3] : NULL;
 	const char *stop = "max";
 	pthread_attr_t attr;
 	long long t0;
@@ -57,7 +70,11 @@ int main(int argc, char **argv)
 			stop = err == EAGAIN ? "EAGAIN" : strerror(err);
 			break;
 		}
+		if (progress && n % 256 == 0)
+			write_progress(progress, n);
 	}
+	if (progress)
+		write_progress(progress, n);
 	printf("threads %ld stop %s create_ms %lld\n", n, stop, now_ms() - t0);
 	fflush(stdout);
 	sleep(hold_s);
