@@ -83,7 +83,7 @@ struct memtune_tunable {
  * 64-bit, the only place Xen's balloon runs this module).
  */
 struct memtune_stats {
-	atomic64_t events;	/* watch events accepted (both nodes) */
+	atomic64_t events;	/* watch events (both nodes), refused ones included */
 	atomic64_t coalesced;	/* events folded into an already pending pass */
 	atomic64_t rejected;	/* memory/target values refused by the parser */
 	atomic64_t applies;	/* passes that wrote (or reported) values */
