@@ -24,7 +24,8 @@ bare_run=$(echo "$list" | grep '^bare-' | paste -sd: -)
 
 e2e_build_images
 start=$(date +%s)
-[ -n "$xen_run" ] && e2e_boot_xen xen "$xen_run" 2048 512 "${E2E_TIMEOUT:-900}"
+# 3 GiB: Xen, Dom0 (512 MiB) and a DomU grown to 2 GiB.
+[ -n "$xen_run" ] && e2e_boot_xen xen "$xen_run" 3072 512 "${E2E_TIMEOUT:-900}"
 [ -n "$bare_run" ] && e2e_boot_bare bare "$bare_run" 300
 echo "# TIME e2e total-wall $((($(date +%s) - start) * 1000))"
 e2e_summary

@@ -97,6 +97,8 @@ domu_create()
 	on_crash = "preserve"
 	extra = "console=hvc0 rdinit=/init e2e.role=domu loglevel=3"
 	EOF
+	# A name used again must not find the answers of its predecessor in the console log.
+	rm -f "$(domu_console "$name")"
 	t0=$(now_ms)
 	if ! timeout 180 xl create "/tmp/$name.cfg" >"/tmp/$name.create" 2>&1; then
 		info "xl create $name: $(tail -n 3 "/tmp/$name.create" | tr '\n' ' ')"
@@ -182,7 +184,8 @@ domu_settle()
 # Lines that show a guest's userspace or kernel broke: a rig fault, never a pass.
 E2E_CRASH_RE='Segmentation fault|malloc\(\)|corrupted|Kernel panic|general protection|BUG:|Oops'
 
-# scan_consoles CHECK [EXPECTED_PANIC_DOMAIN...]: one check that no console shows a crash.
+# scan_consoles CHECK [NAME_PREFIX...]: one check that no console shows a crash, except those of
+# domains whose names start with a NAME_PREFIX (guests a scenario kills on purpose).
 scan_consoles()
 {
 	local name="$1" f d bad="" skip
@@ -192,7 +195,7 @@ scan_consoles()
 		[ -f "$f" ] || continue
 		skip=0
 		for d in "$@"; do
-			[ "$f" = "$(domu_console "$d")" ] && skip=1
+			case "$f" in "$E2E_CONSOLE_DIR/guest-$d"*.log) skip=1 ;; esac
 		done
 		[ $skip = 1 ] && continue
 		grep -qE "$E2E_CRASH_RE" "$f" && bad="$bad $(basename "$f" .log)"
@@ -207,4 +210,100 @@ scan_consoles()
 				tr -d '\r' | sed 's/^/@@E2E INFO   | /'
 		done
 	fi
+}
+
+# ---- The module ------------------------------------------------------------------------------
+
+# kmod_ack NAME KEY: the module's acknowledgement data/memtune/kmod/KEY of DomU NAME, read in Dom0.
+kmod_ack()
+{
+	xenstore-read "/local/domain/$(domu_id "$1")/data/memtune/kmod/$2" 2>/dev/null
+}
+
+# domu_boot_with_kmod NAME MEM MAXMEM CHECK: boots a DomU, loads nf_conntrack (so the module
+# manages it) and the module; one check.
+domu_boot_with_kmod()
+{
+	local name="$1" out
+
+	need_kmod "$4" || return 1
+	if ! domu_create "$1" "$2" "$3"; then
+		fail "$4" "DomU did not boot"
+		return 1
+	fi
+	domu_run "$name" 'modprobe nf_conntrack; /e2e/collect-values.sh >/tmp/boot-values' >/dev/null
+	if ! out=$(domu_run "$name" 'insmod /opt/memtune/xen_memtune.ko 2>&1 && cat /sys/kernel/xen_memtune/state'); then
+		fail "$4" "insmod failed: $out"
+		domu_run "$name" 'dmesg | tail -n 15' | sed 's/^/@@E2E INFO   | /'
+		return 1
+	fi
+	pass "$4"
+	return 0
+}
+
+# wait_applied NAME KB [TIMEOUT_S]: waits until the module acknowledges a pass for a size
+# within 3 % of KB (applied-kb is the totalram the values were computed for, below the balloon
+# target by the memory the kernel keeps for itself). Prints the acknowledged applied-kb.
+wait_applied()
+{
+	local name="$1" want="$2" limit="${3:-120}"
+
+	wait_until "$limit" sh -c ". /e2e/lib.sh; a=\$(kmod_ack $name applied-kb); within 15 \"\$a\" $want"
+	kmod_ack "$name" applied-kb
+}
+
+# The golden table (tests/data/golden-6.1.tsv, shipped as /e2e/golden.tsv).
+# golden_value MIB COLUMN
+golden_value()
+{
+	awk -F'\t' -v m="$1" -v c="$2" '
+		/^#/ { next }
+		!hdr { for (i = 1; i <= NF; i++) col[$i] = i; hdr = 1; next }
+		$1 == m && (c in col) { print $col[c] }' /e2e/golden.tsv
+}
+
+# Tolerance in percent per managed value, between a guest ballooned to N MiB and one booted at
+# N MiB (a ballooned guest keeps the memmap and the reserved pages of its boot size and maxmem, so
+# its totalram and nr_free_buffer_pages differ by up to about 2 %):
+#   linear in totalram or nr_free_buffer_pages: 3 (threads_max, inotify/epoll watches, tcp/udp
+#     _mem, tcp_[rw]mem_max below their caps, max_*_namespaces)
+#   min_free_kbytes: 2 (square root of nr_free_buffer_pages, so half the relative error)
+#   user_reserve_kbytes, file_max: 6 (a boot derives them from the pages free at that moment of
+#     boot, which the module can only estimate)
+#   admin_reserve_kbytes: 3 (capped at 8 MiB from 256 MiB up)
+#   tcp_max_orphans, tcp_max_tw_buckets, tcp_max_syn_backlog: 0, against the golden row of the
+#     guest's maxmem (they derive from the TCP ehash, which a PV guest sizes for maxmem at boot
+#     and nothing can resize: the module leaves them)
+#   nf_conntrack_buckets, nf_conntrack_max: 10 (the module resizes in power-of-two steps; a boot
+#     rounds to a multiple of 512; both are clamped to 65536 above 1 GiB)
+E2E_TOLERANCES="min_free_kbytes:2 admin_reserve_kbytes:3 user_reserve_kbytes:6 threads_max:3
+file_max:6 inotify_max_user_watches:3 epoll_max_user_watches:3 tcp_mem_0:3 tcp_mem_1:3 tcp_mem_2:3
+tcp_rmem_max:3 tcp_wmem_max:3 udp_mem_0:3 udp_mem_1:3 udp_mem_2:3 tcp_max_orphans:0
+tcp_max_tw_buckets:0 tcp_max_syn_backlog:0 max_user_namespaces:3 nf_conntrack_buckets:10
+nf_conntrack_max:10"
+
+# compare_golden CHECK NAME MIB MAXMEM_MIB: one check per managed value of DomU NAME against the
+# golden row of MIB (of MAXMEM_MIB for the ehash-derived values), with the tolerance above.
+# Values the module reports as an administrator's (owner admin) are not compared.
+compare_golden()
+{
+	local check="$1" name="$2" mib="$3" maxmem="$4" ct col tol got want row
+
+	domu_run "$name" /e2e/collect-values.sh >"/tmp/$name.now"
+	for ct in $E2E_TOLERANCES; do
+		col=${ct%%:*}
+		tol=${ct#*:}
+		case " $E2E_ADMIN_OWNED " in *" $col "*) continue ;; esac
+		got=$(awk -v c="$col" '$1 == c { print $2 }' "/tmp/$name.now")
+		case "$col" in
+		tcp_max_orphans|tcp_max_tw_buckets|tcp_max_syn_backlog) row=$maxmem ;;
+		*) row=$mib ;;
+		esac
+		want=$(golden_value "$row" "$col")
+		if within "$tol" "$got" "$want"; then
+			pass "$check-$col"
+		else
+			fail "$check-$col" "got $got, golden $want at $row MiB (tolerance $tol %)"
+		fi
+	done
 }

@@ -107,7 +107,10 @@ e2e_project_files()
 {
 	local f
 
-	[ -f "$E2E_REPO/kmod/xen_memtune.ko" ] && echo "$E2E_REPO/kmod/xen_memtune.ko"
+	# E2E_KMOD: another build of the module (e.g. a colleague's work tree), for trying it out.
+	local ko=${E2E_KMOD:-$E2E_REPO/kmod/xen_memtune.ko}
+
+	[ -f "$ko" ] && echo "$ko"
 	for f in "$E2E_BUILD/agent/xen-memtuned" "$E2E_BUILD/agent/memtunectl"; do
 		[ -x "$f" ] && echo "$f"
 	done
@@ -124,7 +127,8 @@ e2e_inputs_hash()
 	{
 		echo "$E2E_KVER"
 		ls "$E2E_DIR/debs"
-		find "$E2E_HERE/guest" "$E2E_HERE/scenarios" "$E2E_HERE/lib/images.sh" -type f |
+		find "$E2E_HERE/guest" "$E2E_HERE/scenarios" "$E2E_HERE/lib/images.sh" \
+			"$E2E_REPO/tests/data/golden-6.1.tsv" -type f |
 			sort | xargs sha256sum
 		e2e_project_files | xargs -r sha256sum
 		ls -l /bin/busybox /usr/bin/xenstore*
@@ -160,11 +164,12 @@ e2e_build_images()
 
 	E2E_STAGE="$img/stage"
 	mkdir -p "$E2E_STAGE"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp,etc/xen,e2e,opt/memtune}
-	mkdir -p "$E2E_STAGE"/var/{lib/xen,run/xen,run/xenstored,log/xen/console}
+	mkdir -p "$E2E_STAGE"/var/{lib/xen,run/xen,run/xenstored,log/xen/console,lock}
 	mknod "$E2E_STAGE/dev/console" c 5 1
 	cp /bin/busybox "$E2E_STAGE/bin/busybox"
 	cp "$E2E_HERE/guest/init" "$E2E_STAGE/init"
 	cp "$E2E_HERE"/guest/*.sh "$E2E_STAGE/e2e/"
+	cp "$E2E_REPO/tests/data/golden-6.1.tsv" "$E2E_STAGE/e2e/golden.tsv"
 	mkdir -p "$E2E_STAGE/e2e/scenarios"
 	cp "$E2E_HERE"/scenarios/*.sh "$E2E_STAGE/e2e/scenarios/"
 	chmod 0755 "$E2E_STAGE/init" "$E2E_STAGE"/e2e/*.sh
