@@ -121,7 +121,7 @@ def table_data(name):
         elif kind.startswith("counter-") and len(l) == 5:
             d[mode][kind[8:] + ":" + l[3]] = int(l[4])
         elif kind in ("tcpbulk", "threadstorm", "inotifystorm"):
-            f = l[3:]
+            f = l[4:] if l[3] == kind else l[3:]
             for i in range(0, len(f) - 1, 2):
                 d[mode][kind + ":" + f[i]] = f[i + 1]
         else:
@@ -171,11 +171,11 @@ if g:
     for k in ("threads_max", "inotify_max_user_watches", "tcp_mem_2", "tcp_rmem_max", "file_max",
               "min_free_kbytes"):
         row(f"`{k}` in force", g, val("v:" + k))
-    row("threads created (threadstorm, cap %s)" % os.environ.get("BENCH_THREADS_MAX", "40000"), g,
-        val("threadstorm:threads"))
+    caps = next((l for l in lines if l[0] == "grow-caps"), ["", "", "?", "", "?"])
+    row(f"threads created (threadstorm, cap {caps[2]})", g, val("threadstorm:threads"))
     w(f"| thread storm stopped by | {g['without'].get('threadstorm:stop', '-')} | "
       f"{g['with'].get('threadstorm:stop', '-')} | |")
-    row("inotify watches added", g, val("inotifystorm:watches"))
+    row(f"inotify watches added (cap {caps[4]})", g, val("inotifystorm:watches"))
     w(f"| inotify storm stopped by | {g['without'].get('inotifystorm:stop', '-')} | "
       f"{g['with'].get('inotifystorm:stop', '-')} | |")
     row("TCP bulk, 16 streams, 20 s: Mbit/s", g, lambda d, m: (lambda v: float(v) if v else None)(d[m].get("tcpbulk:mbit_s")))

@@ -47,3 +47,11 @@ bench_threadstorm()
 		[ $rc = 0 ] || echo "threads $(cat /tmp/threads.n) stop killed-status-$rc"' 900)
 	bench "$2" "$3" threadstorm $(echo "$out" | grep '^threads' | tail -n 1)
 }
+
+# bench_wait_kmod NAME TARGET_KB TIMEOUT_S: until the module in the guest is idle with the
+# balloon target TARGET_KB (its settled pass done). applied-kb cannot be used for this: after a
+# shrink from a larger boot size, totalram stays far below the target (the boot's memmap stays).
+bench_wait_kmod()
+{
+	wait_until "$3" sh -c ". /e2e/lib.sh; [ \"\$(domu_run $1 'echo \$(cat /sys/kernel/xen_memtune/state) \$(cat /sys/kernel/xen_memtune/target_kb)' 20)\" = 'idle $2' ]"
+}

@@ -35,7 +35,7 @@ bench_agent_binary()
 
 	f=$(find "$E2E_BUILD/agent" -type f -perm -u+x -name "$1" 2>/dev/null | head -n 1)
 	if [ -z "$f" ]; then
-		if [ ! -x "$BENCH_DIR/agent/src/daemon/$1" ] && [ ! -x "$BENCH_DIR/agent/src/cli/$1" ]; then
+		if [ -z "$(find "$BENCH_DIR/agent" -type f -perm -u+x -name "$1" 2>/dev/null)" ]; then
 			e2e_log "building $1 in $BENCH_DIR/agent"
 			{ cmake -S "$E2E_REPO/agent" -B "$BENCH_DIR/agent" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
 			  cmake --build "$BENCH_DIR/agent" -j"$(nproc)" --target "$1"; } >"$BENCH_DIR/agent-build.log" 2>&1 ||

@@ -8,8 +8,9 @@
 #             TCPMemoryPressures during the run
 . /bench/dom0-lib.sh
 s=bench-grow
-tmax=${BENCH_THREADS_MAX:-40000}
-wmax=${BENCH_WATCHES_MAX:-40000}
+tmax=${BENCH_THREADS_MAX:-12000}
+wmax=${BENCH_WATCHES_MAX:-16384}
+bench grow-caps threads "$tmax" watches "$wmax"
 
 grow_run()
 {
@@ -24,7 +25,7 @@ grow_run()
 	t0=$(now_ms)
 	xl mem-set $name 4096m
 	bench grow "$mode" balloon-settled "$(domu_settle $name 300)"
-	[ "$mode" = with ] && wait_applied $name 4194304 180 >/dev/null
+	[ "$mode" = with ] && bench_wait_kmod $name 4194304 180
 	say "TIME $s $mode grow-to-ready $(($(now_ms) - t0))"
 	domu_run $name '/e2e/collect-values.sh' | while read -r k v; do
 		bench grow "$mode" value "$k" "$v"

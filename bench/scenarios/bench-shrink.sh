@@ -10,7 +10,7 @@
 # every 0.5 s from before the shrink to the end (the plot).
 . /bench/dom0-lib.sh
 s=bench-shrink
-tmax=${BENCH_THREADS_MAX:-40000}
+tmax=${BENCH_THREADS_MAX:-12000}
 
 shrink_run()
 {
@@ -29,7 +29,7 @@ shrink_run()
 	t0=$(now_ms)
 	xl mem-set $name 512m
 	bench shrink "$mode" balloon-settled "$(domu_settle $name 300)"
-	[ "$mode" = with ] && wait_applied $name 524288 180 >/dev/null
+	[ "$mode" = with ] && bench_wait_kmod $name 524288 180
 	say "TIME $s $mode shrink-to-ready $(($(now_ms) - t0))"
 	domu_run $name '/e2e/collect-values.sh' | while read -r k v; do
 		bench shrink "$mode" value "$k" "$v"
