@@ -46,12 +46,42 @@ CONFIG = """[report]
 min_interval_s = 1
 """
 
+# A private bus that lets the test's own user own and call anything.
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
+def stop_process(process):
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
 
 @unittest.skipUnless(XEN_MEMTUNED and os.path.exists(XEN_MEMTUNED),
                      "XEN_MEMTUNED not set: CMake sets it when the daemon target exists")
 class AgentCase(unittest.TestCase):
+    with_bus = False
+
     def setUp(self):
+        # Every resource is released by addCleanup as soon as it exists, so a failing setUp
+        # leaves no process behind.
         self.tmp = tempfile.TemporaryDirectory(prefix="memtune-agent-")
+        self.addCleanup(self.tmp.cleanup)
         self.root = self.tmp.name
         for relative, text in KERNEL_FILES.items():
             path = os.path.join(self.root, relative)
@@ -62,31 +92,38 @@ class AgentCase(unittest.TestCase):
         with open(self.config, "w") as f:
             f.write(CONFIG)
         self.server = FakeXenstored([(GUEST, "guest1", 1048576, 2097152)]).start()
+        self.addCleanup(self.server.stop)
         self.dom0 = self.server.client(0)
+        self.addCleanup(self.dom0.close)
+        bus_args = ["--no-dbus"]
+        if self.with_bus:
+            socket_path = os.path.join(self.root, "bus.sock")
+            with open(os.path.join(self.root, "bus.conf"), "w") as f:
+                f.write(BUS_CONFIG.format(socket=socket_path))
+            bus = subprocess.Popen(["dbus-daemon", "--nofork", "--config-file",
+                                    os.path.join(self.root, "bus.conf")],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.addCleanup(stop_process, bus)
+            wait_for(lambda: os.path.exists(socket_path), 10, "the private dbus-daemon")
+            self.bus_address = "unix:path=" + socket_path
+            bus_args = ["--bus-address", self.bus_address]
         self.agent_log = open(os.path.join(self.root, "agent.log"), "w+")
+        self.addCleanup(self.show_agent_log)
         self.agent = subprocess.Popen(
             [XEN_MEMTUNED, "--config", self.config,
              "--proc-root", os.path.join(self.root, "proc"),
              "--sys-root", os.path.join(self.root, "sys"),
-             "--no-dbus", "--log", "stderr", "--sample-ms", "200"],
+             *bus_args, "--log", "stderr", "--sample-ms", "200"],
             env=self.server.env(GUEST), stdout=self.agent_log, stderr=subprocess.STDOUT)
+        self.addCleanup(stop_process, self.agent)
         wait_for(lambda: read_or_none(self.dom0, f"{HOME}/data/memtune/seq"), 15,
                  "the agent's first report")
 
-    def tearDown(self):
-        self.agent.terminate()
-        try:
-            self.agent.wait(10)
-        except subprocess.TimeoutExpired:
-            self.agent.kill()
-            self.agent.wait()
+    def show_agent_log(self):
         self.agent_log.seek(0)
         if os.environ.get("MEMTUNE_TEST_VERBOSE"):
             print(self.agent_log.read())
         self.agent_log.close()
-        self.dom0.close()
-        self.server.stop()
-        self.tmp.cleanup()
 
     def swappiness(self):
         with open(os.path.join(self.root, "proc/sys/vm/swappiness")) as f:
@@ -220,6 +257,43 @@ class Resize(AgentCase):
         self.assertRegex(out.stdout, r"module recomputed in \d+ ms")
         self.assertEqual(self.dom0.read(f"{HOME}/data/memtune/kmod/token"),
                          self.dom0.read(f"{HOME}/memtune/resize"))
+
+
+class LocalCommands(AgentCase):
+    """memtunectl reclaim and swap-mode in the guest, through the agent's D-Bus methods."""
+    with_bus = True
+
+    def ctl_guest(self, *argv):
+        return memtunectl(self.server, GUEST, *argv,
+                          env={"DBUS_SYSTEM_BUS_ADDRESS": self.bus_address})
+
+    def test_reclaim(self):
+        reclaim_file = os.path.join(self.root, "sys/fs/cgroup/memory.reclaim")
+        out = wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(
+            self.ctl_guest("reclaim", "64M")), 10, "the agent on the bus")
+        self.assertRegex(out.stdout, r"^applied")
+        with open(reclaim_file) as f:
+            self.assertEqual(f.read(), "65536K")
+
+    def test_swap_mode(self):
+        out = wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(
+            self.ctl_guest("swap-mode", "prefer-fast")), 10, "the agent on the bus")
+        self.assertRegex(out.stdout, r"^applied")
+        bad = self.ctl_guest("swap-mode", "turbo")
+        self.assertEqual(bad.returncode, 2)
+
+    def test_no_agent_on_the_bus(self):
+        self.agent.terminate()
+        self.agent.wait(10)
+        out = self.ctl_guest("reclaim", "64M")
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("xen-memtuned is not running", out.stderr)
+
+    def test_refused_over_the_local_bound(self):
+        out = wait_for(lambda: (lambda r: r if r.returncode != 1 else None)(
+            self.ctl_guest("reclaim", "100G")), 10, "the agent on the bus")
+        self.assertEqual(out.returncode, 5, out.stdout + out.stderr)
+        self.assertRegex(out.stdout, r"^refused: ")
 
 
 class Shrink(AgentCase):
