@@ -289,6 +289,46 @@ TEST_F(AgentTest, ReclaimGoesThroughMemoryReclaim)
 	EXPECT_EQ(get("sys/fs/cgroup/memory.reclaim"), "4096K");
 }
 
+TEST_F(AgentTest, ReclaimStopsWhenMemoryPressureIsHigh)
+{
+	put("proc/pressure/memory", "some avg10=55.00 avg60=10.00 avg300=1.00 total=100\n"
+				    "full avg10=20.00 avg60=5.00 avg300=0.50 total=50\n");
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	directive(1, {{"reclaim-kb", "4096"}});
+	EXPECT_EQ(ack("result"), "refused") << ack("reason");
+	EXPECT_EQ(get("sys/fs/cgroup/memory.reclaim"), "");
+}
+
+TEST_F(AgentTest, ReclaimInStepsOfTheConfiguredSize)
+{
+	Config config;
+	config.reclaim_step_kb = 1024;
+	Agent agent = make_agent(config);
+	Outcome out = agent.reclaim(3072, "test");
+	EXPECT_EQ(out.result, AckResult::applied) << out.reason;
+	// Each step is one write of 1024K over the last (a temp file keeps the longest).
+	EXPECT_EQ(value("sys/fs/cgroup/memory.reclaim"), "1024K");
+}
+
+TEST_F(AgentTest, WithoutMemoryReclaimDropCachesOnlyWhenAllowed)
+{
+	fs::remove(root_ / "sys/fs/cgroup/memory.reclaim");
+	put("proc/sys/vm/drop_caches", "");
+	{
+		Agent agent = make_agent();
+		Outcome out = agent.reclaim(4096, "test");
+		EXPECT_EQ(out.result, AckResult::refused) << out.reason;
+		EXPECT_EQ(get("proc/sys/vm/drop_caches"), "");
+	}
+	Config config;
+	config.drop_caches_allowed = true;
+	Agent agent = make_agent(config);
+	Outcome out = agent.reclaim(4096, "test");
+	EXPECT_NE(out.result, AckResult::refused) << out.reason;
+	EXPECT_EQ(get("proc/sys/vm/drop_caches"), "1");
+}
+
 TEST_F(AgentTest, LocalReclaimIsBoundedByTheConfig)
 {
 	Config config;
