@@ -153,7 +153,7 @@ std::uint64_t Agent::tick(std::uint64_t now_ms)
 	constexpr std::uint64_t retry_ms = 5000;
 	auto sample = sample_kernel();
 	if (!sample) {
-		io::log_message(LOG_WARNING, "cannot sample the kernel: " + sample.error().message);
+		note_trouble("cannot sample the kernel", sample.error().message);
 		return now_ms + retry_ms;
 	}
 	VmstatRates rates;
@@ -174,6 +174,7 @@ std::uint64_t Agent::tick(std::uint64_t now_ms)
 		if (publish_report(report, why)) {
 			last_publish_ms_ = now_ms;
 			force_ = false;
+			note_trouble("", "");
 		}
 	}
 	return decision.recheck_at_ms;
@@ -184,7 +185,7 @@ io::Result<void> Agent::publish_report(Report report, const std::string &why)
 	report.seq = report_seq_ + 1;
 	KeyValues kv = encode_report(report);
 	if (auto written = write_keys(xs_, kv); !written) {
-		io::log_message(LOG_WARNING, "cannot publish the report: " + written.error().message);
+		note_trouble("cannot publish the report", written.error().message);
 		return written;
 	}
 	report_seq_ = report.seq;
@@ -194,6 +195,18 @@ io::Result<void> Agent::publish_report(Report report, const std::string &why)
 	if (on_published)
 		on_published();
 	return {};
+}
+
+void Agent::note_trouble(const std::string &what, const std::string &message)
+{
+	std::string now = what.empty() ? "" : what + ": " + message;
+	if (now == trouble_)
+		return;
+	if (now.empty())
+		io::log_message(LOG_NOTICE, "publishing again (" + trouble_ + " is over)");
+	else
+		io::log_message(LOG_WARNING, now);
+	trouble_ = std::move(now);
 }
 
 void Agent::check_report_present()

@@ -51,7 +51,8 @@ public:
 	// Watch handler of memtune/directive (also runs once at registration).
 	void on_directive_event();
 
-	// Local requests (D-Bus), bounded by the same config as Dom0's.
+	// Local requests (D-Bus, root only by the bus policy).  Reclaim is bounded by
+	// max_reclaim_kb like Dom0's; any swap mode may be set locally (allowed_modes bounds Dom0).
 	Outcome reclaim(std::uint64_t kb, const std::string &source);
 	Outcome set_swap_mode(SwapMode mode, const std::string &source);
 
@@ -88,6 +89,10 @@ private:
 	void refresh_managed_swaps();
 	io::Result<void> write_ack(const Ack &ack);
 	std::uint64_t mem_available_kb();
+	// Logs a failure that repeats every tick once, and its end once.
+	void note_trouble(const std::string &what, const std::string &message);
+
+	std::string trouble_; // the failure last logged by note_trouble, "" when none
 
 	Config config_;
 	io::XenStore &xs_;
