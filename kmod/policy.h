@@ -146,7 +146,9 @@ struct memtune_policy_input {
 	 * nr_all_pages (mm/page_alloc.c, __initdata): present lowmem pages.
 	 * On PV they include the ballooned extra memory up to maxmem.  Used
 	 * only for the boot-only hash sizes and the values derived from the
-	 * TCP ehash.  0 = use totalram_pages.
+	 * TCP ehash.  The sum of zone->present_pages is close enough: the
+	 * hash sizes round it to whole MiB and to powers of two.
+	 * 0 = use totalram_pages.
 	 */
 	u64 nr_kernel_pages;
 	u64 nr_all_pages;
@@ -174,7 +176,9 @@ struct memtune_policy_input {
 	 * EP_ITEM_COST = sizeof(struct epitem) + sizeof(struct eppoll_entry)
 	 * (fs/eventpoll.c), bytes.  Both structs are private to their .c
 	 * files: derive them from the boot values with
-	 * memtune_policy_derive_cost().  0 = do not compute that tunable.
+	 * memtune_policy_derive_cost(), or mirror the layout.  Debian 6.1
+	 * amd64: 1344 and 184 (sizeof() against linux-headers-6.1.0-56-amd64;
+	 * tests/data/golden-6.1.tsv agrees).  0 = do not compute that tunable.
 	 */
 	u64 inotify_watch_cost;
 	u64 ep_item_cost;
@@ -200,6 +204,10 @@ void memtune_policy_compute(const struct memtune_policy_input *in,
  * input it sees now: totalram, lowmem, nr_kernel/all pages move by the
  * difference, nr_free_buffer_pages is estimated.  For the shrink-first
  * pass (values for the target before the balloon reaches it) and preview.
+ * size_kb is totalram (MemTotal), not a balloon target: from a target,
+ * subtract what the domain holds but the kernel does not manage
+ * (balloon current_pages - totalram_pages(); ~50 MiB on a 256 MiB PV
+ * guest, tests/data/golden-6.1.tsv).
  */
 void memtune_policy_input_at(const struct memtune_policy_input *now,
 			     u64 size_kb, struct memtune_policy_input *at);
