@@ -912,6 +912,52 @@ TEST_F(xm, hashes_report_two_sizes)
 	}
 }
 
+/*
+ * The guard, through the balloon's own sysfs (no xenstore event): a target
+ * written below a fixed floor comes back to the floor, and guard_raises
+ * counts it.  The balloon target is put back afterwards.
+ */
+TEST_F(xm, guard_raises_a_target_below_the_floor)
+{
+	uint64_t target, floor, raises0, raises, now_kb = 0, low;
+	char buf[32];
+	int waited_ms = 0;
+
+	ASSERT_EQ(0, read_u64(BALLOON_DIR "/target_kb", &target));
+	ASSERT_GT(target, 3 * 32768u);
+	ASSERT_EQ(0, read_u64(at("stats/guard_raises"), &raises0));
+
+	floor = target - 32768;
+	snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)floor);
+	ASSERT_EQ(0, write_str(at("floor_fixed_kb"), buf));
+	ASSERT_EQ(0, write_str(at("floor_mode"), "fixed\n"));
+	ASSERT_EQ(0, read_u64(at("floor_kb"), &now_kb));
+	EXPECT_EQ(floor, now_kb);
+	/* A floor below the target leaves the target alone. */
+	ASSERT_EQ(0, read_u64(BALLOON_DIR "/target_kb", &now_kb));
+	EXPECT_EQ(target, now_kb);
+
+	low = floor - 32768;
+	snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)low);
+	ASSERT_EQ(0, write_str(BALLOON_DIR "/target_kb", buf));
+	do {
+		usleep(50000);
+		waited_ms += 50;
+		ASSERT_EQ(0, read_u64(BALLOON_DIR "/target_kb", &now_kb));
+	} while (now_kb != floor && waited_ms < 5000);
+	EXPECT_EQ(floor, now_kb) TH_LOG("target %llu kB after %d ms",
+					 (unsigned long long)now_kb, waited_ms);
+	ASSERT_EQ(0, read_u64(at("stats/guard_raises"), &raises));
+	EXPECT_GT(raises, raises0);
+	TH_LOG("balloon target written %llu kB, held at the floor %llu kB after %d ms",
+	       (unsigned long long)low, (unsigned long long)floor, waited_ms);
+
+	snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)target);
+	ASSERT_EQ(0, write_str(BALLOON_DIR "/target_kb", buf));
+	ASSERT_EQ(0, read_u64(BALLOON_DIR "/target_kb", &now_kb));
+	EXPECT_EQ(target, now_kb);
+}
+
 /* resize runs a pass: stats/applies moves within stall_ms plus a margin. */
 TEST_F(xm, resize_runs_a_pass)
 {
