@@ -234,7 +234,9 @@ if sh:
         plot = os.path.join(outdir, "shrink.png")
         cmds = [f'set terminal png size 1100,700 font ",10"', f'set output "{plot}"',
                 'set multiplot layout 2,1 title "Shrink 4096 -> 512 MiB, then TCP (never read) and a thread storm (real Xen 4.17, TCG)"',
-                'set xlabel "seconds since the sampler started"', 'set ylabel "MiB"', 'set grid',
+                'set xlabel "seconds since the sampler started (the shrink starts about 3 s in)"',
+                'set ylabel "used, TCP (MiB)"', 'set y2label "balloon (MiB)"', 'set y2tics',
+                'set ytics nomirror', 'set yrange [0:*]', 'set y2range [0:4500]', 'set grid',
                 'set key outside right']
         for i, m in enumerate(("without", "with")):
             if m not in samples:
@@ -244,7 +246,7 @@ if sh:
             cmds.append("unset arrow")
             for t, what in marks[m]:
                 cmds.append(f'set arrow from {t},graph 0 to {t},graph 1 nohead dt 2 lc "gray"')
-            cmds.append(f'plot "{dat}" using 1:4 with lines lw 2 title "balloon current", '
+            cmds.append(f'plot "{dat}" using 1:4 axes x1y2 with lines lw 1 dt 3 title "balloon current (right)", '
                         f'"{dat}" using 1:2 with lines lw 2 title "used (MemTotal - MemAvailable)", '
                         f'"{dat}" using 1:3 with lines lw 2 title "TCP memory (sockstat)"')
         cmds.append("unset multiplot")

@@ -73,7 +73,10 @@ bench_build_images()
 		>"$E2E_STAGE/bench/params"
 	for f in xen-memtuned memtunectl; do
 		f=$(bench_agent_binary "$f")
-		[ -n "$f" ] && e2e_copy_binary "$f" "/opt/memtune/$(basename "$f")"
+		[ -n "$f" ] || continue
+		e2e_copy_binary "$f" "/opt/memtune/$(basename "$f")"
+		# RelWithDebInfo: debug info would make Dom0's initramfs overflow its rootfs.
+		strip --strip-debug "$E2E_STAGE/opt/memtune/$(basename "$f")"
 	done
 	# The module this run measures (a snapshot: kmod/ is being worked on while we run).
 	[ -f "$BENCH_DIR/xen_memtune.ko" ] && cp "$BENCH_DIR/xen_memtune.ko" "$E2E_STAGE/opt/memtune/"
