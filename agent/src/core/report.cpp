@@ -124,6 +124,105 @@ KeyValues encode_report(const Report &r)
 	return kv;
 }
 
+Result<Report> decode_report(const std::map<std::string, std::string> &values)
+{
+	auto find = [&values](const std::string &key) -> Result<std::string> {
+		const auto it = values.find(key);
+		if (it == values.end())
+			return Error{fmt::format("report has no {}", key)};
+		return it->second;
+	};
+	auto number = [&find](const std::string &key) -> Result<std::uint64_t> {
+		auto text = find(key);
+		if (!text)
+			return text.error();
+		return parse_u64(*text, key);
+	};
+	auto percent = [&find](const std::string &key) -> Result<std::uint32_t> {
+		auto text = find(key);
+		if (!text)
+			return text.error();
+		return parse_centi_percent(*text, key);
+	};
+
+	Report r;
+	auto version = number("version");
+	if (!version)
+		return version.error();
+	if (*version != protocol_version)
+		return Error{fmt::format("report version {} is not the supported {}", *version,
+					 protocol_version)};
+	std::pair<const char *, std::uint64_t *> numbers[] = {
+		{"mem-total-kb", &r.mem_total_kb},   {"mem-available-kb", &r.mem_available_kb},
+		{"reclaimable-kb", &r.reclaimable_kb}, {"swap-total-kb", &r.swap_total_kb},
+		{"swap-used-kb", &r.swap_used_kb},   {"floor-kb", &r.floor_kb},
+		{"seq", &r.seq},
+	};
+	for (auto &[key, field] : numbers) {
+		auto n = number(key);
+		if (!n)
+			return n.error();
+		*field = *n;
+	}
+	std::pair<const char *, double *> rates[] = {
+		{"swap-in-pps", &r.swap_in_pps},
+		{"swap-out-pps", &r.swap_out_pps},
+		{"refault-pps", &r.refault_pps},
+	};
+	for (auto &[key, field] : rates) {
+		auto n = number(key);
+		if (!n)
+			return n.error();
+		*field = static_cast<double>(*n);
+	}
+	std::pair<const char *, std::uint32_t *> percents[] = {
+		{"psi-some-avg10", &r.psi_some_avg10_centi},
+		{"psi-some-avg60", &r.psi_some_avg60_centi},
+		{"psi-full-avg10", &r.psi_full_avg10_centi},
+		{"psi-full-avg60", &r.psi_full_avg60_centi},
+	};
+	for (auto &[key, field] : percents) {
+		auto p = percent(key);
+		if (!p)
+			return p.error();
+		*field = *p;
+	}
+
+	auto current = find("balloon-current-kb");
+	auto target = find("balloon-target-kb");
+	auto reached = find("target-reached");
+	for (const auto *field : {&current, &target, &reached})
+		if (!*field)
+			return field->error();
+	if (current->empty() != target->empty() || current->empty() != reached->empty())
+		return Error{"report has some balloon keys empty and some set"};
+	if (!current->empty()) {
+		auto c = parse_u64(*current, "balloon-current-kb");
+		if (!c)
+			return c.error();
+		auto t = parse_u64(*target, "balloon-target-kb");
+		if (!t)
+			return t.error();
+		if (*reached != "0" && *reached != "1")
+			return Error{fmt::format("target-reached {} is not 0 or 1",
+						 quote_for_message(*reached))};
+		r.balloon = BalloonSample{*c, *t};
+	}
+
+	auto reason = find("floor-reason");
+	if (!reason)
+		return reason.error();
+	r.floor_reason = sanitize_reason(*reason, max_floor_reason_bytes);
+
+	if (r.mem_available_kb > r.mem_total_kb)
+		return Error{fmt::format("report mem-available-kb {} exceeds mem-total-kb {}",
+					 r.mem_available_kb, r.mem_total_kb)};
+	if (r.swap_used_kb > r.swap_total_kb)
+		return Error{fmt::format("report swap-used-kb {} exceeds swap-total-kb {}",
+					 r.swap_used_kb, r.swap_total_kb)};
+	return r;
+}
+
 namespace {
 
 // The first meaningful difference between two reports, in words; empty when none.

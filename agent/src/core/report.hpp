@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,6 +83,13 @@ bool target_reached(const BalloonSample &balloon);
 // Write them in one xenstore transaction.
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
 KeyValues encode_report(const Report &report);
+
+// Dom0's side: a report read back from a guest's data/memtune/ (key -> value, keys relative to
+// it, other keys ignored). Everything there is written by the guest, so nothing is trusted:
+// version must be 1, every number strict (see number.hpp), PSI a percentage, balloon keys both
+// numbers or both "", MemAvailable <= MemTotal and swap used <= swap total. Rates come back as
+// whole pages per second; floor-reason is sanitised to printable ASCII, 200 bytes at most.
+Result<Report> decode_report(const std::map<std::string, std::string> &values);
 
 // When to publish. All times are milliseconds on one monotonic clock, passed in.
 struct PublishPolicy {

@@ -1,8 +1,12 @@
 #include "core/report.hpp"
 
+#include <limits>
+#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "core/number.hpp"
 
 namespace memtune {
 namespace {
@@ -206,6 +210,102 @@ TEST(Publish, DecisionTable)
 		EXPECT_EQ(d.why.rfind(c.why_prefix, 0), 0u) << d.why;
 		EXPECT_EQ(d.recheck_at_ms, c.recheck_at_ms);
 	}
+}
+
+} // namespace
+} // namespace memtune
+
+namespace memtune {
+namespace {
+
+std::map<std::string, std::string> as_map(const KeyValues &kv)
+{
+	return {kv.begin(), kv.end()};
+}
+
+Report full_report()
+{
+	Report r;
+	r.mem_total_kb = 998716;
+	r.mem_available_kb = 701308;
+	r.reclaimable_kb = 349136;
+	r.swap_total_kb = 1572860;
+	r.swap_used_kb = 317440;
+	r.swap_in_pps = 12;
+	r.swap_out_pps = 1;
+	r.refault_pps = 2000;
+	r.psi_some_avg10_centi = 1234;
+	r.psi_some_avg60_centi = 500;
+	r.psi_full_avg10_centi = 50;
+	r.psi_full_avg60_centi = 7;
+	r.balloon = BalloonSample{1048576, 1044480};
+	r.floor_kb = 412804;
+	r.floor_reason = "in use 290 MiB + margin 64 MiB";
+	r.seq = 99;
+	return r;
+}
+
+TEST(ReportDecode, RoundTrip)
+{
+	const Report r = full_report();
+	auto back = decode_report(as_map(encode_report(r)));
+	ASSERT_TRUE(back) << back.error().message;
+	EXPECT_EQ(encode_report(*back), encode_report(r));
+	EXPECT_EQ(back->mem_available_kb, 701308u);
+	EXPECT_EQ(back->balloon->target_kb, 1044480u);
+	EXPECT_DOUBLE_EQ(back->refault_pps, 2000.0);
+
+	Report no_balloon = r;
+	no_balloon.balloon.reset();
+	auto back2 = decode_report(as_map(encode_report(no_balloon)));
+	ASSERT_TRUE(back2) << back2.error().message;
+	EXPECT_FALSE(back2->balloon);
+}
+
+TEST(ReportDecode, RefusesForgedOrBrokenReports)
+{
+	using namespace std::string_literals;
+	const std::pair<std::string, std::string> edits[] = {
+		{"version", "2"},
+		{"version", ""},
+		{"version", "01"},
+		{"mem-total-kb", "-1"},
+		{"mem-total-kb", " 998716"},
+		{"mem-total-kb", "18446744073709551616"},
+		{"mem-total-kb", "1"},                       // below mem-available-kb
+		{"swap-total-kb", "0"},                      // below swap-used-kb
+		{"swap-used-kb", "lots"},
+		{"swap-in-pps", "1.5"},
+		{"refault-pps", "+3"},
+		{"psi-some-avg10", "100.01"},
+		{"psi-full-avg60", "nan"},
+		{"balloon-current-kb", ""},                  // half the balloon keys
+		{"target-reached", "yes"},
+		{"floor-kb", "1\0"s},
+		{"seq", std::string(3000, '9')},
+	};
+	for (const auto &[key, value] : edits) {
+		SCOPED_TRACE(key + "=" + quote_for_message(value));
+		auto values = as_map(encode_report(full_report()));
+		values[key] = value;
+		EXPECT_FALSE(decode_report(values));
+	}
+	auto values = as_map(encode_report(full_report()));
+	values.erase("floor-kb");
+	auto missing = decode_report(values);
+	ASSERT_FALSE(missing);
+	EXPECT_EQ(missing.error().message, "report has no floor-kb");
+}
+
+TEST(ReportDecode, ReasonIsSanitisedAndExtraKeysIgnored)
+{
+	auto values = as_map(encode_report(full_report()));
+	values["floor-reason"] = "\x1b[31mred" + std::string(1000, 'x');
+	values["kmod"] = "a directory the module owns";
+	auto r = decode_report(values);
+	ASSERT_TRUE(r) << r.error().message;
+	EXPECT_EQ(r->floor_reason.substr(0, 8), "?[31mred");
+	EXPECT_EQ(r->floor_reason.size(), 200u);
 }
 
 } // namespace
