@@ -7,6 +7,8 @@
  * memtune/resize (an operator token in Dom0's hands).  Their callbacks run
  * in the xenwatch thread that every Xen driver shares, so they only read
  * the node, hand memory/target to the guard and (re)queue settle_work.
+ * A memory hotplug notifier (balloon hot-add beyond the boot size) queues
+ * it too.
  *
  * settle_work is the pass: while the balloon moves it polls balloon_stats
  * every settle_ms; the balloon has settled when current == target or when
@@ -23,6 +25,7 @@
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
+#include <linux/memory.h>
 #include <linux/mm.h>
 #include <linux/notifier.h>
 #include <linux/slab.h>
@@ -200,6 +203,24 @@ static struct notifier_block xenstore_nb = {
 	.notifier_call = xenstore_ready,
 };
 
+/*
+ * Memory hotplug: the balloon hot-adds memory above the boot size (and an
+ * administrator may online or offline blocks); the kernel's own recompute
+ * on MEM_ONLINE runs before the balloon has populated the pages, so pass
+ * again once it settles.
+ */
+static int memory_changed(struct notifier_block *nb, unsigned long action,
+			  void *arg)
+{
+	if (action == MEM_ONLINE || action == MEM_OFFLINE)
+		memtune_request_resize();
+	return NOTIFY_OK;
+}
+
+static struct notifier_block memory_nb = {
+	.notifier_call = memory_changed,
+};
+
 /* memtune.lock held.  Lower what the target size calls for, before the balloon takes it. */
 static void shrink_first(unsigned long cur, unsigned long tgt)
 {
@@ -335,18 +356,27 @@ int memtune_watch_init(void)
 	/* The load pass: an HVM guest below maxmem was sized for maxmem. */
 	memtune_request_resize();
 
+	err = register_memory_notifier(&memory_nb);
+	if (err)
+		goto err_stop;
 	/* Calls xenstore_ready() now if xenstore is up, else when it comes. */
 	err = register_xenstore_notifier(&xenstore_nb);
-	if (err) {
-		WRITE_ONCE(stopping, true);
-		cancel_delayed_work_sync(&memtune.settle_work);
-	}
+	if (err)
+		goto err_memory;
+	return 0;
+
+err_memory:
+	unregister_memory_notifier(&memory_nb);
+err_stop:
+	WRITE_ONCE(stopping, true);
+	cancel_delayed_work_sync(&memtune.settle_work);
 	return err;
 }
 
 void memtune_watch_exit(void)
 {
 	unregister_xenstore_notifier(&xenstore_nb);
+	unregister_memory_notifier(&memory_nb);
 	if (READ_ONCE(resize_registered)) {
 		unregister_xenbus_watch(&resize_watch);
 		WRITE_ONCE(resize_registered, false);
