@@ -3,6 +3,7 @@
 #include <systemd/sd-bus.h>
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -53,6 +54,15 @@ std::string shown(const std::string &key, const std::string &value)
 	if (size) {
 		if (auto kb = parse_u64(value, key))
 			return fmt::format("{} ({} KiB)", format_kb(*kb), *kb);
+	}
+	if (key == "expires" || key == "applied-at") {
+		// Seconds since the epoch: say how far from now.
+		if (auto at = parse_u64(value, key)) {
+			auto now = static_cast<std::int64_t>(std::time(nullptr));
+			auto delta = static_cast<std::int64_t>(*at) - now;
+			return delta >= 0 ? fmt::format("{} (in {} s)", *at, delta)
+					  : fmt::format("{} ({} s ago)", *at, -delta);
+		}
 	}
 	if (key.size() > 4 && key.compare(key.size() - 4, 4, "-pps") == 0)
 		return printable(value, 24) + " pages/s";

@@ -277,6 +277,10 @@ class GuestSide(MemtunectlCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertRegex(out.stdout, r"mem-available-kb\s+695 MiB \(712304 KiB\)")
         self.assertRegex(out.stdout, r"Directive from Dom0 \(memtune/directive\)\n  \(none\)")
+        self.assertEqual(self.run_ctl("directive", "guest1", "--swappiness", "20").returncode, 0)
+        out = self.run_ctl("status", domid=GUEST)
+        self.assertRegex(out.stdout, r"expires\s+\d+ \(in \d+ s\)")
+        self.assertRegex(out.stdout, r"swappiness\s+20\n")
 
     def test_status_without_agent(self):
         self.guest.rm("data/memtune")
