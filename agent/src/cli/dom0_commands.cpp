@@ -551,6 +551,7 @@ int run_shrink(const Dom0Options &options, const std::string &domain_text, std::
 	auto step = Clock::now();
 	const std::uint64_t set_at_s = now_epoch_s();
 	auto report_seq_at_set = strict_u64(read_report(xs, domain), "seq");
+	auto applied_at_before = strict_u64(read_report(xs, domain, "/kmod"), "applied-at");
 	ScopedWatch report_watch(xs, domain.home + "/data/memtune");
 	auto mem_set = run_program({options.xl, "mem-set", std::to_string(domain.domid),
 				    fmt::format("{}k", size_kb)});
@@ -570,10 +571,16 @@ int run_shrink(const Dom0Options &options, const std::string &domain_text, std::
 	// Step 4: the balloon reaches the target (agent report) and the module applies its values
 	// (kmod/applied-at after the mem-set, state idle).  The module settles on the balloon
 	// before applying, so its answer also means the balloon is done.
+	// applied-at has a one-second grain: an apply from just before the mem-set, in the same
+	// second, only counts once the module was seen busy (settling/applying) since.
+	bool module_seen_busy = false;
 	auto module_done = [&] {
 		auto kmod = read_report(xs, domain, "/kmod");
 		auto applied_at = strict_u64(kmod, "applied-at");
-		return applied_at && *applied_at >= set_at_s && kmod["state"] == "idle";
+		if (kmod["state"] == "settling" || kmod["state"] == "applying")
+			module_seen_busy = true;
+		return applied_at && *applied_at >= set_at_s && kmod["state"] == "idle" &&
+		       (applied_at != applied_at_before || module_seen_busy);
 	};
 	auto balloon_done = [&] {
 		auto now = read_report(xs, domain);

@@ -239,6 +239,18 @@ class Shrink(MemtunectlCase):
                      r"module applied: \d+", r"now 768 MiB"):
             self.assertRegex(out.stdout, step)
 
+    def test_stale_module_ack_is_not_done(self):
+        # An apply stamped in the same second as the mem-set, from before it, and a balloon
+        # that never moves: memtunectl must wait and time out, not report success.
+        self.guest.follow_target = False
+        self.guest.write("data/memtune/kmod/state", "idle")
+        self.guest.write("data/memtune/kmod/applied-at", str(int(time.time()) + 100))
+        out = self.run_ctl("--xl", FAKE_XL, "shrink", "guest1", "768M", "--reclaim", "0",
+                           "--timeout", "2")
+        self.assertEqual(out.returncode, 4, out.stdout + out.stderr)
+        self.assertIn("did not reach 768 MiB", out.stderr)
+        self.assertEqual(self.dom0.read(f"{HOME}/memory/target"), str(768 * 1024))
+
     def test_xl_failure_reported(self):
         out = self.run_ctl("--xl", FAKE_XL, "shrink", "guest1", "768M", "--timeout", "20", "--reclaim", "0",
                            env={"FAKE_XL_FAIL": "1"})
