@@ -46,6 +46,11 @@ run_scenario()
 	done
 }
 
+# e2e.opts=KEY=VALUE:KEY=VALUE on Dom0's command line (E2E_OPTS on the host): scenario options.
+for kv in $(sed -n 's/.*e2e\.opts=\([^ ]*\).*/\1/p' /proc/cmdline | tr ':' ' '); do
+	export "$kv"
+done
+
 info "dom0 up: $(uname -r), $(awk '{ print $1 }' /proc/uptime) s after kernel start"
 if start_xen_tools; then
 	pass rig-dom0-xen-tools

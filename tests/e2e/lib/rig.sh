@@ -66,7 +66,7 @@ e2e_qemu()
 	pid=$!
 	E2E_QEMU_PIDS="$E2E_QEMU_PIDS $pid"
 	tail -n +1 -f --pid="$pid" "$log" 2>/dev/null | tr -d '\r' |
-		sed -un 's/.*@@E2E \(ok - \|FAIL - \)/\1/p; s/.*@@E2E \(INFO\|TIME\) /# \1 /p' &
+		sed -un 's/.*@@E2E \(ok - \|FAIL - \)/\1/p; s/.*@@E2E \(INFO\|TIME\|GUARD\) /# \1 /p' &
 	follower=$!
 	wait "$pid"
 	rc=$?
@@ -113,6 +113,7 @@ e2e_boot_xen()
 	xen_args="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all bootscrub=false"
 	xen_args="$xen_args dom0_mem=${dom0}M,max:${dom0}M dom0_max_vcpus=1 serial_tx_buffer=1M"
 	dom0_args="console=hvc0 earlyprintk=xen rdinit=/init loglevel=3 e2e.role=dom0 e2e.run=$run"
+	[ -n "${E2E_OPTS:-}" ] && dom0_args="$dom0_args e2e.opts=$E2E_OPTS"
 	# shellcheck disable=SC2046
 	e2e_qemu "$name" "$limit" $(e2e_accel_args) -m "$mem" \
 		-kernel "$img/xen" -append "$xen_args" \

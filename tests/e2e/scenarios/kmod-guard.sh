@@ -6,25 +6,40 @@
 # at the floor; a legitimate shrink above it is untouched.
 s=kmod-guard
 killers="0 4 0x80000 1e6 18446744073709551616"
+# Without the module each killing value costs a DomU boot (20-30 s under a loaded TCG host):
+# make e2e leaves them out; E2E_OPTS=GUARD_NOMOD=all runs all five, GUARD_NOMOD=0 one.
+# Their outcome is measured and reported (GUARD lines), not asserted: in this busybox guest the
+# balloon stops at about 256 MiB and the guest lives on, unlike the Debian guest of issue 6.
+case "${GUARD_NOMOD:-}" in
+all) nomod_values=$killers ;;
+"") nomod_values="" ;;
+*) nomod_values=$(echo "$GUARD_NOMOD" | tr ',' ' ') ;;
+esac
 long=$(awk 'BEGIN { while (i++ < 3000) printf "9" }')
 absurd="18446744073709551615 $long 2097152"
 blank=" 524288|524288 |524288abc|abc||-1"
+
+# A guest's own workload: 160 MiB in tmpfs, which neither reclaim nor the OOM killer can free
+# (an idle busybox guest would just shrink to about 95 MiB and live on).
+hold_memory() { domu_run "$1" 'dd if=/dev/zero of=/run/hold bs=1M count=160 2>&1 | tail -n 1'; }
 
 # target_of NAME: the balloon target the guest holds, in kB.
 target_of() { domu_run "$1" 'cat /sys/devices/system/xen_memory/xen_memory0/target_kb'; }
 
 # Without the module.
 n=0
-for v in $killers; do
+for v in $nomod_values; do
 	n=$((n + 1))
 	domu_create u-k$n 512 512 || { fail "$s-nomod-$v" "DomU did not boot"; continue; }
+	hold_memory u-k$n >/dev/null
 	xenstore-write "/local/domain/$(domu_id u-k$n)/memory/target" "$v"
-	if wait_until 30 sh -c ". /e2e/lib.sh; ! domu_alive u-k$n"; then
+	t0=$(now_ms)
+	if wait_until 60 sh -c ". /e2e/lib.sh; ! domu_alive u-k$n"; then
+		say "TIME $s nomod-$v-write-to-death $(($(now_ms) - t0))"
 		say "GUARD without-module $v killed"
-		pass "$s-nomod-$v-kills"
+		domu_console_tail u-k$n 3
 	else
-		say "GUARD without-module $v survived"
-		fail "$s-nomod-$v-kills" "guest still alive 30 s after target '$v' (the kernel bug the guard answers)"
+		say "GUARD without-module $v survived ($(xl list u-k$n | awk 'NR == 2 { print $3 }') MiB after 60 s)"
 	fi
 	domu_destroy u-k$n
 done
@@ -32,6 +47,8 @@ done
 # With the module.
 domu_boot_with_kmod u-g 512 512 "$s-load" || return 0 2>/dev/null || exit 0
 id=$(domu_id u-g)
+hold_memory u-g >/dev/null
+sleep 1
 floor=$(domu_run u-g 'cat /sys/kernel/xen_memtune/floor_kb')
 info "$s: floor $floor kB ($(domu_run u-g 'cat /sys/kernel/xen_memtune/floor_reason'))"
 good=524288
@@ -49,8 +66,10 @@ for v in $killers $absurd; do
 	t=$(target_of u-g)
 	say "GUARD with-module $short survived target_kb=$t released_kb=$(domu_run u-g 'cat /sys/kernel/xen_memtune/stats/guard_released_kb')"
 	pass "$s-mod-$short-survives"
+	# Issue 6: the target ends at the last good value or at the floor (which moves a little).
+	floor=$(domu_run u-g 'cat /sys/kernel/xen_memtune/floor_kb')
 	check_true "$s-mod-$short-target-sane" "target_kb $t (last good $good, floor $floor)" \
-		sh -c "[ '$t' = '$good' ] || [ '$t' = '$floor' ]"
+		sh -c "[ '$t' = '$good' ] || { . /e2e/lib.sh; within 3 '$t' '$floor'; }"
 	check_true "$s-mod-$short-refusal-visible" "refused-count '$(kmod_ack u-g refused-count)' (was '$count0'), reason '$(kmod_ack u-g refused-reason)'" \
 		[ "$(kmod_ack u-g refused-count)" != "$count0" ]
 	# Dom0 puts a good value back, as an operator would.
