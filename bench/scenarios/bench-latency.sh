@@ -2,7 +2,8 @@
 # Benchmark 3, resize latency (issue 5). One PV DomU (512 MiB, maxmem 1024 MiB), BENCH_CYCLES
 # cycles of `xl mem-set` 768 MiB then 512 MiB, twice in the same guest:
 #   kmod       the module loaded (apply mode); its own stats/ give event->settle and
-#              event->last write for every settled pass (kmod-monitor.sh)
+#              event->last write for every settled pass, read on the module's uevent
+#              (kmod-uevent.sh under busybox `uevent`: nothing polls in the guest)
 #   userspace  module unloaded; us-watcher.sh (xenstore-watch + sysctl) does the same job
 # Dom0 also times `xl mem-set` -> the guest's record of the settled pass (data/bench/settled).
 . /bench/dom0-lib.sh
@@ -43,13 +44,14 @@ fetch_log()
 }
 
 # Phase 1: the module.
-domu_run $name 'xenstore-write data/bench/settled 0; (/bench/kmod-monitor.sh /tmp/kmod-lat.log >/dev/null 2>&1 &); echo started' >/dev/null
+domu_run $name 'xenstore-write data/bench/settled 0; : >/tmp/kmod-lat.log
+	(uevent /bench/kmod-uevent.sh /tmp/kmod-lat.log >/dev/null 2>&1 & echo $! >/tmp/kmod-uevent.pid); echo started' >/dev/null
 sleep 1
 t0=$(now_ms)
 run_cycles kmod && pass "$s-kmod-cycles" || fail "$s-kmod-cycles" "did not finish"
 say "TIME $s kmod-phase $(($(now_ms) - t0))"
 fetch_log kmod /tmp/kmod-lat.log
-domu_run $name 'kill $(cat /tmp/kmod-monitor.pid); rmmod xen_memtune; echo unloaded' >/dev/null
+domu_run $name 'kill $(cat /tmp/kmod-uevent.pid); rmmod xen_memtune; echo unloaded' >/dev/null
 # Back to the boot size with the module gone, so both phases start from the same state.
 xl mem-set $name 512m
 domu_settle $name 120 >/dev/null
