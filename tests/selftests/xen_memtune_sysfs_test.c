@@ -894,7 +894,10 @@ TEST_F(xm, tunable_enabled_switching)
 /* Each boot-only hash table: the size now and what a boot here would pick. */
 TEST_F(xm, hashes_report_two_sizes)
 {
-	static const char *const names[] = { "dentry", "inode", "tcp_established" };
+	static const char *const names[] = {
+		"dentry", "inode", "mount", "mountpoint", "tcp_established",
+		"tcp_bind", "udp", "ip_idents",
+	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		char rel[128];
