@@ -231,12 +231,14 @@ if sh:
                 for t, used, tcp, cur, total in rows:
                     f.write(f"{(t - t0) / 1000:.1f} {used / 1024:.1f} {tcp * 4 / 1024:.1f} {cur / 1024:.1f}\n")
             marks[m] = [((t - t0) / 1000, what) for t, what in marks[m]]
+        # One scale for both panels, so they compare at a glance.
+        ymax = max(max(r[1], r[2] * 4) for rows in samples.values() for r in rows) / 1024 * 1.1
         plot = os.path.join(outdir, "shrink.png")
         cmds = [f'set terminal png size 1100,700 font ",10"', f'set output "{plot}"',
                 'set multiplot layout 2,1 title "Shrink 4096 -> 512 MiB, then TCP (never read) and a thread storm (real Xen 4.17, TCG)"',
                 'set xlabel "seconds since the sampler started (the shrink starts about 3 s in)"',
                 'set ylabel "used, TCP (MiB)"', 'set y2label "balloon (MiB)"', 'set y2tics',
-                'set ytics nomirror', 'set yrange [0:*]', 'set y2range [0:4500]', 'set grid',
+                'set ytics nomirror', f'set yrange [0:{ymax:.0f}]', 'set y2range [0:4500]', 'set grid',
                 'set key outside right']
         for i, m in enumerate(("without", "with")):
             if m not in samples:

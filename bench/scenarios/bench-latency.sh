@@ -8,7 +8,7 @@
 # Dom0 also times `xl mem-set` -> the guest's record of the settled pass (data/bench/settled).
 . /bench/dom0-lib.sh
 s=bench-latency
-cycles=${BENCH_CYCLES:-30}
+cycles=${BENCH_CYCLES:-50}
 name=u-lat
 domu_boot_with_kmod $name 512 1024 "$s-load" || return 0 2>/dev/null || exit 0
 id=$(domu_id $name)
