@@ -597,10 +597,12 @@ void memtune_policy_input_at(const struct memtune_policy_input *now,
 	lowmem = move_pages(now->lowmem_pages ? now->lowmem_pages :
 			    now->nr_free_buffer_pages, now->totalram_pages, pages);
 	at->lowmem_pages = lowmem;
-	at->nr_kernel_pages = move_pages(now->nr_kernel_pages,
-					 now->totalram_pages, pages);
-	at->nr_all_pages = move_pages(now->nr_all_pages, now->totalram_pages,
-				      pages);
+	/*
+	 * nr_kernel_pages/nr_all_pages stay: a boot at another target with
+	 * the same maxmem sees the same present memory (PV: extra memory up
+	 * to maxmem; HVM: static-max), and the settle pass, which reads them
+	 * live, must compute the same TCP hash limits as this pass.
+	 */
 
 	/*
 	 * Boot order: min_free_kbytes from lowmem (postcore), the THP raise

@@ -201,8 +201,9 @@ void memtune_policy_compute(const struct memtune_policy_input *in,
 
 /*
  * The input a kernel would see at size_kb of managed memory, from the
- * input it sees now: totalram, lowmem, nr_kernel/all pages move by the
- * difference, nr_free_buffer_pages is estimated.  For the shrink-first
+ * input it sees now: totalram and lowmem move by the difference,
+ * nr_free_buffer_pages is estimated, nr_kernel/all pages stay (present
+ * memory does not follow the balloon).  For the shrink-first
  * pass (values for the target before the balloon reaches it) and preview.
  * size_kb is totalram (MemTotal), not a balloon target: from a target,
  * subtract what the domain holds but the kernel does not manage
