@@ -4,22 +4,24 @@
 // name order, later files overriding earlier ones key by key. The caller (src/io) reads the
 // files; parse_config() takes their names and text, so it stays pure and testable.
 //
-// Format (INI, parsed with inih; '#' or ';' starts a comment; booleans yes/no/true/false/1/0):
+// Format (INI, parsed with inih): a line starting with '#' or ';' is a comment; after a value only
+// " ;" starts one (inih's inline rule), so "yes # why" is a bad value. Booleans yes/no, true/false,
+// on/off, 1/0. Keys with their defaults:
 //
 //   [directives]
-//   honour_dom0 = yes                 # obey Dom0 directives at all
+//   honour_dom0 = yes                 ; obey Dom0 directives at all
 //   allowed_modes = normal prefer-fast avoid-disk
-//   max_reclaim_kb = 1048576          # largest reclaim-kb one directive may ask
-//   swappiness_min = 0                # swappiness a directive may set: [min, max], max <= 200
+//   max_reclaim_kb = 1048576          ; largest reclaim-kb one directive may ask
+//   swappiness_min = 0                ; swappiness a directive may set: [min, max], max <= 200
 //   swappiness_max = 100
-//   max_lifetime_s = 86400            # expires may be at most this far in the future
+//   max_lifetime_s = 86400            ; expires may be at most this far in the future
 //   [reclaim]
-//   drop_caches = no                  # fall back to /proc/sys/vm/drop_caches without memory.reclaim
-//   step_kb = 65536                   # memory.reclaim bytes per step, in KiB
-//   psi_stop = 20.00                  # stop when memory PSI some avg10 passes this percentage
+//   drop_caches = no                  ; fall back to /proc/sys/vm/drop_caches without memory.reclaim
+//   step_kb = 65536                   ; memory.reclaim bytes per step, in KiB
+//   psi_stop = 20.00                  ; stop when memory PSI some avg10 passes this percentage
 //   [swap]
-//   safety_margin_kb = 65536          # MemAvailable that must remain after a swapoff
-//   fast_devices = /dev/zram*         # space-separated fnmatch(3) patterns for fast swap
+//   safety_margin_kb = 65536          ; MemAvailable that must remain after a swapoff
+//   fast_devices = /dev/zram*         ; space-separated fnmatch(3) patterns for fast swap
 //   [report]
 //   heartbeat_s = 60
 //   min_interval_s = 5
@@ -27,7 +29,7 @@
 //   swap_delta_kb = 16384
 //   psi_delta = 5.00
 //   rate_delta_pps = 100
-//   floor_margin_kb = 65536           # headroom the published floor keeps
+//   floor_margin_kb = 65536           ; headroom the published floor keeps
 //
 // An unknown section or key, a bad value or an inconsistent pair (swappiness_min > max) is an
 // Error naming the file and line: "/etc/xen-memtune/agent.conf.d/10-site.conf:4: ...".

@@ -133,6 +133,7 @@ TEST(Config, ErrorsNameFileAndLine)
 		{"[directives\nhonour_dom0 = yes\n", "agent.conf:1: expected"},
 		{"[directives]\nhonour_dom0 = yes\n  no\n", "agent.conf:3: indented continuation"},
 		{"[reclaim]\npsi_stop = 100.01\n", "agent.conf:2: psi_stop"},
+		{"[reclaim]\ndrop_caches = yes # why\n", "agent.conf:2: drop_caches \"yes # why\""},
 		{"[reclaim]\nstep_kb = 0\n", "agent.conf:2: step_kb 0 is outside"},
 		{"[swap]\nfast_devices = zram*\n", "agent.conf:2: fast_devices pattern \"zram*\""},
 		{"[report]\nheartbeat_s = 0\n", "agent.conf:2: heartbeat_s"},
