@@ -71,7 +71,7 @@ Result<std::int64_t> parse_i64(std::string_view text, std::string_view what)
 		if (*magnitude > max + 1)
 			return Error{fmt::format("{} {} is too small", what, quote_for_message(text))};
 		// -(max + 1) is representable; compute without overflowing.
-		return static_cast<std::int64_t>(-static_cast<std::int64_t>(*magnitude - 1) - 1);
+		return -static_cast<std::int64_t>(*magnitude - 1) - 1;
 	}
 	if (*magnitude > max)
 		return Error{fmt::format("{} {} is too large", what, quote_for_message(text))};
