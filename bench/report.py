@@ -38,9 +38,9 @@ def ratio(without, with_):
 
 meta = {}
 for l in lines:
-    if l[0] == "meta" and len(l) > 2:
-        meta[l[1]] = " ".join(l[2:])
-    elif l[0] == "host":
+    if l[0] == "meta" and len(l) > 3 and l[1] == "host":
+        meta[l[2]] = " ".join(l[3:])
+    elif l[0] == "meta" and len(l) > 2:
         meta[l[1]] = " ".join(l[2:])
 times = {" ".join(l[1:-1]): l[-1] for l in lines if l[0] == "TIME"}
 out = []
