@@ -255,6 +255,19 @@ void Agent::on_directive_event()
 
 	Ack ack;
 	if (auto *refusal = std::get_if<Refusal>(&outcome)) {
+		if (refusal->kind == RefusalKind::replayed) {
+			// ack/seq holds the newest answer and must never go back: Dom0 picks its next
+			// seq above it. A replay is logged once per seq and signalled, not acked.
+			if (refusal->seq == last_replay_seq_)
+				return;
+			last_replay_seq_ = refusal->seq;
+			io::log_action({LOG_WARNING, "refused directive: " + refusal->reason,
+					"directive", "", "", refusal->reason, refusal->seq});
+			if (on_answered)
+				on_answered(Ack{refusal->seq.value_or(0), AckResult::refused,
+						refusal->reason});
+			return;
+		}
 		ack.seq = refusal->seq.value_or(0);
 		ack.result = AckResult::refused;
 		ack.reason = refusal->reason;

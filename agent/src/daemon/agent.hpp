@@ -109,6 +109,8 @@ private:
 	std::string force_why_ = "first report";
 
 	std::uint64_t last_answered_seq_ = 0;
+	// The replayed seq last logged, so a replay left in place is logged once.
+	std::optional<std::uint64_t> last_replay_seq_;
 	std::optional<Directive> current_directive_;
 	std::optional<Ack> last_ack_;
 	SwapMode swap_mode_ = SwapMode::normal;

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "daemon/agent.hpp"
 #include "daemon/event_loop.hpp"
@@ -207,9 +208,18 @@ TEST_F(AgentTest, RestartedAgentRefusesAReplay)
 	xs_.nodes["data/memtune/ack/seq"] = "9";
 	Agent agent = make_agent();
 	ASSERT_TRUE(agent.start().ok());
+	std::vector<Ack> answers;
+	agent.on_answered = [&answers](const Ack &a) { answers.push_back(a); };
 	directive(4, {{"swappiness", "30"}});
-	EXPECT_EQ(ack("result"), "refused");
+	// Refused and signalled, but ack/seq never goes back: Dom0 numbers its next directive from it.
+	ASSERT_EQ(answers.size(), 1u);
+	EXPECT_EQ(answers[0].result, AckResult::refused);
+	EXPECT_EQ(ack("seq"), "9");
 	EXPECT_EQ(get("proc/sys/vm/swappiness"), "60\n");
+	directive(10, {{"swappiness", "30"}});
+	EXPECT_EQ(ack("seq"), "10");
+	EXPECT_EQ(ack("result"), "applied");
+	EXPECT_EQ(get("proc/sys/vm/swappiness"), "30\n");
 }
 
 TEST_F(AgentTest, DirectivesIgnoredWhenTheConfigSaysSo)
