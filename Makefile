@@ -67,6 +67,7 @@ check: kmod-check kunit agent-test e2e
 install: all
 	$(MAKE) -C kmod KDIR=$(KDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)/agent --prefix $(PREFIX)
+	install -D -m 0644 docs/xen_memtune.4 $(DESTDIR)$(PREFIX)/share/man/man4/xen_memtune.4
 
 # DKMS from a copy of the sources in /usr/src (never the build output); a second run replaces
 # the first, so `make dkms-install` can be repeated.
