@@ -59,7 +59,8 @@ e2e_copy_binary()
 	local src="$1" dst="$2" lib
 
 	mkdir -p "$E2E_STAGE$(dirname "$dst")"
-	cp -L "$src" "$E2E_STAGE$dst"
+	# Stripped: Dom0 unpacks its image into 512 MiB of RAM, and debug builds are large.
+	strip --strip-unneeded -o "$E2E_STAGE$dst" "$src" 2>/dev/null || cp -L "$src" "$E2E_STAGE$dst"
 	for lib in $(ldd "$src" 2>/dev/null | grep -o '/[^ ]*'); do
 		[ -e "$E2E_STAGE$lib" ] && continue
 		mkdir -p "$E2E_STAGE$(dirname "$lib")"
@@ -81,7 +82,7 @@ e2e_copy_libgcc()
 }
 
 # Kernel modules the guests load, with their dependencies (modules.dep for busybox modprobe).
-E2E_GUEST_MODULES="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc nf_conntrack zram xen-blkfront"
+E2E_GUEST_MODULES="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc nf_conntrack zram loop xen-blkfront"
 
 e2e_copy_modules()
 {
@@ -111,7 +112,8 @@ e2e_project_files()
 	local ko=${E2E_KMOD:-$E2E_REPO/kmod/xen_memtune.ko}
 
 	[ -f "$ko" ] && echo "$ko"
-	for f in "$E2E_BUILD/agent/xen-memtuned" "$E2E_BUILD/agent/memtunectl"; do
+	# E2E_AGENT_DIR: another agent build folder, for trying it out.
+	for f in "${E2E_AGENT_DIR:-$E2E_BUILD/agent}/xen-memtuned" "${E2E_AGENT_DIR:-$E2E_BUILD/agent}/memtunectl"; do
 		[ -x "$f" ] && echo "$f"
 	done
 	# kselftest binaries: every ELF executable under tests/selftests (and its build folder).
@@ -181,12 +183,15 @@ e2e_build_images()
 	for f in /usr/bin/xenstore /usr/bin/xenstore-*; do
 		[ -L "$f" ] || e2e_copy_binary "$f" "$f"
 	done
+	# util-linux swapon/losetup: busybox's swapon has no priorities (-p).
+	e2e_copy_binary /sbin/swapon /usr/local/sbin/swapon
+	e2e_copy_binary /sbin/losetup /usr/local/sbin/losetup
 	e2e_copy_libgcc
 	e2e_copy_modules
 
 	for f in $(e2e_project_files); do
 		case "$f" in
-		*.ko) cp "$f" "$E2E_STAGE/opt/memtune/" ;;
+		*.ko) strip --strip-debug -o "$E2E_STAGE/opt/memtune/$(basename "$f")" "$f" ;;
 		*) e2e_copy_binary "$f" "/opt/memtune/$(basename "$f")" ;;
 		esac
 	done

@@ -23,8 +23,13 @@ e2e_kill_qemu()
 {
 	local pid
 
+	# $pid is `timeout`; QEMU is its child. Both are ended by id.
 	for pid in $E2E_QEMU_PIDS; do
-		kill "$pid" 2>/dev/null && sleep 1 && kill -9 "$pid" 2>/dev/null
+		pkill -TERM -P "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null
+		sleep 1
+		pkill -KILL -P "$pid" 2>/dev/null
+		kill -9 "$pid" 2>/dev/null
 	done
 	E2E_QEMU_PIDS=""
 }

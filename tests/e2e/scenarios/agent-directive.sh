@@ -1,0 +1,64 @@
+# e2e-timeout: 500
+# Issue 3: the agent (xen-memtuned, busybox init, --no-dbus) in a PV DomU publishes its report;
+# `memtunectl domains` in Dom0 shows it; `memtunectl directive` (swap mode with a loop-device
+# swap, which the guest counts as a disk, and a zram device; then a reclaim) is applied and
+# acknowledged; a directive forged by the guest under data/ is ignored; `memtunectl resize` is
+# acknowledged by the module.
+s=agent
+need_agent "$s-built" || return 0 2>/dev/null || exit 0
+domu_boot_with_kmod u-ag 768 1024 "$s-load-kmod" || return 0 2>/dev/null || exit 0
+id=$(domu_id u-ag)
+# Swap: zram0 (fast) and a loop device (a disk to the agent) over a file in /run.
+domu_run u-ag 'modprobe zram num_devices=2; modprobe loop; ul=/usr/local/sbin
+	echo 64M >/sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null && $ul/swapon -p 10 /dev/zram0
+	dd if=/dev/zero of=/run/disk bs=1M count=64 2>/dev/null && $ul/losetup /dev/loop0 /run/disk &&
+		mkswap /dev/loop0 >/dev/null && $ul/swapon -p 20 /dev/loop0
+	cat /proc/swaps' | sed 's/^/@@E2E INFO   | /'
+domu_run u-ag 'mkdir -p /var/log; (xen-memtuned --no-dbus --log stderr >/var/log/agent.log 2>&1 &)' >/dev/null
+t0=$(now_ms)
+if wait_until 60 xenstore-read "/local/domain/$id/data/memtune/version" >/dev/null 2>&1; then
+	say "TIME $s start-to-report $(($(now_ms) - t0))"
+	pass "$s-report-published"
+else
+	fail "$s-report-published" "no data/memtune/version; agent log:"
+	domu_run u-ag 'tail -n 10 /var/log/agent.log' | sed 's/^/@@E2E INFO   | /'
+fi
+out=$(memtunectl --xl /usr/lib/xen-4.17/bin/xl domains --interval 0 2>&1)
+echo "$out" | sed 's/^/@@E2E INFO   | /'
+check_true "$s-domains-shows-guest" "memtunectl domains: $(echo "$out" | tr '\n' ' ')" \
+	sh -c "echo '$out' | grep -q u-ag"
+
+# A directive forged by the guest where only Dom0 may write (and under data/) changes nothing.
+domu_run u-ag 'xenstore-write data/memtune/directive/seq 99; xenstore-write data/memtune/directive/swap-mode avoid-disk; xenstore-write memtune/directive/seq 98 2>&1' >/dev/null
+sleep 3
+check_true "$s-forged-directive-ignored" "ack seq '$(xenstore-read /local/domain/$id/data/memtune/ack/seq 2>/dev/null)'" \
+	sh -c "! xenstore-read /local/domain/$id/data/memtune/ack/seq 2>/dev/null | grep -qE '^(98|99)\$'"
+
+t0=$(now_ms)
+out=$(memtunectl directive u-ag --swap-mode prefer-fast --timeout 60 2>&1)
+rc=$?
+say "TIME $s directive-swap-to-ack $(($(now_ms) - t0))"
+echo "$out" | sed 's/^/@@E2E INFO   | /'
+check_true "$s-directive-swap-acked" "rc $rc: $(echo "$out" | tr '\n' ' ')" [ $rc -eq 0 ]
+check_true "$s-directive-swap-applied" "ack result '$(xenstore-read /local/domain/$id/data/memtune/ack/result)'" \
+	sh -c "xenstore-read /local/domain/$id/data/memtune/ack/result | grep -qE '^(applied|partial)\$'"
+domu_run u-ag 'cat /proc/swaps' | sed 's/^/@@E2E INFO   | /'
+
+# Reclaimable page cache: a block device's (zram1's) pages, read once (tmpfs would not do).
+domu_run u-ag 'echo 64M >/sys/block/zram1/disksize; dd if=/dev/zram1 of=/dev/null bs=1M 2>/dev/null' >/dev/null
+t0=$(now_ms)
+out=$(memtunectl directive u-ag --reclaim 16M --timeout 60 2>&1)
+rc=$?
+say "TIME $s directive-reclaim-to-ack $(($(now_ms) - t0))"
+echo "$out" | sed 's/^/@@E2E INFO   | /'
+check_true "$s-directive-reclaim-acked" "rc $rc: $(echo "$out" | tr '\n' ' ')" [ $rc -eq 0 ]
+
+t0=$(now_ms)
+out=$(memtunectl resize u-ag --timeout 60 2>&1)
+rc=$?
+say "TIME $s memtunectl-resize-to-ack $(($(now_ms) - t0))"
+echo "$out" | sed 's/^/@@E2E INFO   | /'
+check_true "$s-resize-acked" "rc $rc: $(echo "$out" | tr '\n' ' ')" [ $rc -eq 0 ]
+check_true "$s-agent-alive" "agent gone; log: $(domu_run u-ag 'tail -n 3 /var/log/agent.log' | tr '\n' ' ')" \
+	sh -c "[ \"\$(. /e2e/lib.sh; domu_run u-ag 'pidof xen-memtuned')\" != '' ]"
+scan_consoles "$s-consoles-clean"

@@ -1,0 +1,55 @@
+# e2e-timeout: 600
+# make demo: a DomU's kernel values before and after a grow and a shrink, beside what the
+# kernel would have kept without the module (its boot values) and what a guest booted at that
+# size computes (the golden table); then a directive to the agent and its acknowledgement.
+s=demo
+show() { say "SAY $*"; }
+table()
+{
+	# table TITLE MIB FILE: value, boot, now, golden
+	show ""
+	show "$1"
+	show "$(printf '%-26s %12s %12s %12s' value 'boot(512M)' 'now' "booted@${2}M")"
+	for ct in $E2E_TOLERANCES; do
+		col=${ct%%:*}
+		b=$(awk -v c="$col" '$1 == c { print $2 }' /tmp/demo.boot)
+		n=$(awk -v c="$col" '$1 == c { print $2 }' "$3")
+		g=$(golden_value "$2" "$col")
+		show "$(printf '%-26s %12s %12s %12s' "$col" "$b" "$n" "$g")"
+	done
+}
+show "Booting a PV DomU with 512 MiB (maxmem 2048 MiB) on Xen $(xl info | sed -n 's/^xen_version *: *//p'), loading xen_memtune.ko"
+domu_boot_with_kmod u-demo 512 2048 "$s-load" || return 0 2>/dev/null || exit 0
+domu_run u-demo '/e2e/collect-values.sh' >/tmp/demo.boot
+show "xl mem-set u-demo 2048m"
+t0=$(now_ms)
+xl mem-set u-demo 2048m
+domu_settle u-demo 240 >/dev/null
+wait_applied u-demo 2097152 120 >/dev/null
+show "module acknowledged after $(( $(now_ms) - t0 )) ms: data/memtune/kmod/applied-kb = $(kmod_ack u-demo applied-kb)"
+domu_run u-demo '/e2e/collect-values.sh' >/tmp/demo.grow
+table "After the grow to 2048 MiB (boot = what the kernel keeps without the module):" 2048 /tmp/demo.grow
+compare_golden "$s-grow" u-demo 2048 2048
+show ""
+show "xl mem-set u-demo 1024m"
+t0=$(now_ms)
+xl mem-set u-demo 1024m
+domu_settle u-demo 240 >/dev/null
+wait_applied u-demo 1048576 120 >/dev/null
+show "module acknowledged after $(( $(now_ms) - t0 )) ms: applied-kb = $(kmod_ack u-demo applied-kb)"
+domu_run u-demo '/e2e/collect-values.sh' >/tmp/demo.shrink
+table "After the shrink to 1024 MiB:" 1024 /tmp/demo.shrink
+show ""
+show "The module's own timing (stats/): $(domu_run u-demo 'cd /sys/kernel/xen_memtune/stats; echo event_to_apply $(( $(cat event_to_apply_ns) / 1000000 )) ms, settle $(( $(cat settle_duration_ns) / 1000000 )) ms, apply $(( $(cat apply_duration_ns) / 1000 )) us')"
+if [ -x /opt/memtune/xen-memtuned ] && [ -x /opt/memtune/memtunectl ]; then
+	show ""
+	show "Starting xen-memtuned in the guest; memtunectl domains in Dom0:"
+	domu_run u-demo '(xen-memtuned --no-dbus --log stderr >/tmp/agent.log 2>&1 &)' >/dev/null
+	wait_until 60 xenstore-read "/local/domain/$(domu_id u-demo)/data/memtune/version" >/dev/null 2>&1
+	memtunectl --xl /usr/lib/xen-4.17/bin/xl domains --interval 0 2>&1 | while read -r l; do show "  $l"; done
+	show "memtunectl directive u-demo --reclaim 16M"
+	memtunectl directive u-demo --reclaim 16M --timeout 60 2>&1 | while read -r l; do show "  $l"; done
+else
+	show "(agent not built: make agent)"
+fi
+pass "$s-shown"
