@@ -5,6 +5,9 @@
 #                         list in tests/e2e/scenarios/default.list. "all" runs every file.
 #                         Names starting with bare- run in a separate boot without Xen.
 #   E2E_ACCEL=tcg|kvm     accelerator (default: kvm only with vmx/svm and a real /dev/kvm)
+#   E2E_TCG_CPU=model     QEMU CPU under TCG (default qemu64; qemu64,+npt lets PVH DomUs boot)
+#   E2E_OPTS=K=V:K=V      options for the scenarios (e.g. GUARD_NOMOD=all)
+#   E2E_KMOD=path.ko, E2E_AGENT_DIR=dir   try another build of the module or the agent
 #   E2E_TIMEOUT=seconds   limit for the Xen boot (default 900)
 #
 # Prints one line per check ("ok - name" / "FAIL - name: why"), then "N passed, N failed";

@@ -43,12 +43,12 @@ e2e_accel_args()
 {
 	case "${E2E_ACCEL:-auto}" in
 	kvm) echo "-accel kvm -cpu host,-arch-capabilities" ;;
-	tcg) echo "-accel tcg -cpu qemu64" ;;
+	tcg) echo "-accel tcg -cpu ${E2E_TCG_CPU:-qemu64}" ;;
 	*)
 		if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ]; then
 			echo "-accel kvm -cpu host,-arch-capabilities"
 		else
-			echo "-accel tcg -cpu qemu64"
+			echo "-accel tcg -cpu ${E2E_TCG_CPU:-qemu64}"
 		fi
 		;;
 	esac
