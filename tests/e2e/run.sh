@@ -8,7 +8,7 @@
 #   E2E_TCG_CPU=model     QEMU CPU under TCG (default qemu64; qemu64,+npt lets PVH DomUs boot)
 #   E2E_OPTS=K=V:K=V      options for the scenarios (e.g. GUARD_NOMOD=all)
 #   E2E_KMOD=path.ko, E2E_AGENT_DIR=dir   try another build of the module or the agent
-#   E2E_TIMEOUT=seconds   limit for the Xen boot (default 900)
+#   E2E_TIMEOUT=seconds   limit for the Xen boot (default 1200)
 #
 # Prints one line per check ("ok - name" / "FAIL - name: why"), then "N passed, N failed";
 # exits non-zero if anything failed.
@@ -28,7 +28,7 @@ bare_run=$(echo "$list" | grep '^bare-' | paste -sd: -)
 e2e_build_images
 start=$(date +%s)
 # 3 GiB: Xen, Dom0 (512 MiB) and a DomU grown to 2 GiB.
-[ -n "$xen_run" ] && e2e_boot_xen xen "$xen_run" 3072 512 "${E2E_TIMEOUT:-900}"
+[ -n "$xen_run" ] && e2e_boot_xen xen "$xen_run" 3072 512 "${E2E_TIMEOUT:-1200}"
 [ -n "$bare_run" ] && e2e_boot_bare bare "$bare_run" 300
 echo "# TIME e2e total-wall $((($(date +%s) - start) * 1000))"
 e2e_summary
