@@ -59,6 +59,16 @@ rc=$?
 say "TIME $s memtunectl-resize-to-ack $(($(now_ms) - t0))"
 echo "$out" | sed 's/^/@@E2E INFO   | /'
 check_true "$s-resize-acked" "rc $rc: $(echo "$out" | tr '\n' ' ')" [ $rc -eq 0 ]
+# The coordinated shrink from Dom0 (issue 3): floor check, xl mem-set, balloon, module, each timed.
+# --reclaim 0: a busybox guest has almost no page cache to give back first.
+info "clocks: dom0 $(date +%s) domU $(domu_run u-ag 'date +%s')"
+t0=$(now_ms)
+out=$(memtunectl --xl /usr/lib/xen-4.17/bin/xl shrink u-ag 640M --reclaim 0 --timeout 120 2>&1)
+rc=$?
+say "TIME $s memtunectl-shrink $(($(now_ms) - t0))"
+echo "$out" | sed 's/^/@@E2E INFO   | /'
+xenstore-ls "/local/domain/$id/data/memtune/kmod" 2>&1 | sed 's/^/@@E2E INFO   | /'
+check_true "$s-shrink-done" "rc $rc: $(echo "$out" | tr '\n' ' ')" [ $rc -eq 0 ]
 check_true "$s-agent-alive" "agent gone; log: $(domu_run u-ag 'tail -n 3 /var/log/agent.log' | tr '\n' ' ')" \
 	sh -c "[ \"\$(. /e2e/lib.sh; domu_run u-ag 'pidof xen-memtuned')\" != '' ]"
 scan_consoles "$s-consoles-clean"
