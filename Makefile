@@ -6,7 +6,8 @@
 #
 # Every target that needs Debian packages installs them first (scripts/install-deps.sh).
 
-KVER    ?= $(shell ls /lib/modules 2>/dev/null | sort -V | tail -n 1)
+# The newest installed kernel that has headers (the host may run a kernel without any).
+KVER    ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | cut -d/ -f4 | sort -V | tail -n 1)
 KDIR    ?= /lib/modules/$(KVER)/build
 BUILD   ?= $(CURDIR)/build
 DESTDIR ?=
