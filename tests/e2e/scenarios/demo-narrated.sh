@@ -48,7 +48,10 @@ if [ -x /opt/memtune/xen-memtuned ] && [ -x /opt/memtune/memtunectl ]; then
 	wait_until 60 xenstore-read "/local/domain/$(domu_id u-demo)/data/memtune/version" >/dev/null 2>&1
 	memtunectl --xl /usr/lib/xen-4.17/bin/xl domains --interval 0 2>&1 | while read -r l; do show "  $l"; done
 	# Reclaimable page cache to give back: a block device's pages (zram0), read once.
-	domu_run u-demo 'modprobe zram; echo 64M >/sys/block/zram0/disksize; dd if=/dev/zram0 of=/dev/null bs=1M 2>/dev/null' >/dev/null
+	# The device appears asynchronously after modprobe: wait for it before sizing and reading it.
+	domu_run u-demo 'modprobe zram; i=0; while [ ! -b /dev/zram0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		echo 64M >/sys/block/zram0/disksize; dd if=/dev/zram0 of=/dev/null bs=1M 2>/dev/null
+		grep -E "^(Cached|Buffers):" /proc/meminfo' | sed 's/^/@@E2E INFO   | /'
 	show "memtunectl directive u-demo --reclaim 16M   (after reading 64 MiB of a block device into the page cache)"
 	memtunectl directive u-demo --reclaim 16M --timeout 60 2>&1 | while read -r l; do show "  $l"; done
 else
