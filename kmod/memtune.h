@@ -142,6 +142,12 @@ struct memtune {
 	u64 applied_kb;		/* totalram the last applied values were sized for */
 	/* last memory/target value accepted, KiB; WRITE_ONCE/READ_ONCE like floor_kb */
 	u64 last_good_target_kb;
+	/*
+	 * memory/target (KiB) that the last settled pass followed, echoed as
+	 * data/memtune/kmod/target-kb: Dom0 matches it with the target it set,
+	 * with no need to compare its clock with the guest's.
+	 */
+	u64 answered_target_kb;
 	enum memtune_state state;
 
 	/* memtune/resize token last read; echoed into data/memtune/kmod/token */

@@ -42,16 +42,22 @@
 #define PAGES_TO_KB(p)	((u64)(p) << (PAGE_SHIFT - 10))
 
 /*
- * Between the callbacks (xenwatch thread, sysfs) and the pass: atomics, so
- * a callback never waits for a pass that holds memtune.lock.
+ * Between the callbacks (xenwatch thread, sysfs) and the pass: atomics and
+ * a spinlock, so a callback never waits for a pass that holds memtune.lock.
  */
-static atomic_t new_event;		/* an event arrived since the pass looked */
 static atomic64_t burst_start_ns;	/* first event of the burst, 0 = none */
 static bool stopping;			/* module exit: queue nothing more */
 
-/* memtune/resize token, from the callback to the pass. */
-static DEFINE_SPINLOCK(token_lock);
-static char pending_token[MEMTUNE_TOKEN_MAX];
+/*
+ * What a callback hands to the pass.  Protected by event_lock: the pass
+ * takes new_event and pending_target_kb together, so a pass that sees a
+ * target also consumed (now or earlier) the event that brought it, and its
+ * settle logic waits for the balloon to follow before echoing it to Dom0.
+ */
+static DEFINE_SPINLOCK(event_lock);
+static bool new_event;			/* an event arrived since the pass looked */
+static u64 pending_target_kb;		/* last accepted memory/target */
+static char pending_token[MEMTUNE_TOKEN_MAX];	/* memtune/resize token */
 static bool token_pending;
 
 /* Settle tracking, used only by settle_work (ordered wq: one at a time). */
@@ -60,17 +66,25 @@ static u64 settle_progress_ns;		/* when current last moved */
 static unsigned long shrunk_for_target;	/* target the shrink pass was done for */
 static u64 settle_event_ns;		/* when the pass first saw the last event */
 static unsigned long settle_event_target;	/* balloon target at that moment */
+static u64 pass_target_kb;		/* memory/target the pass has seen, KiB */
 
 /* Set by the notifier, cleared at exit. */
 static bool target_registered;
 static bool resize_registered;
 
-/* Queue a pass now; count it as coalesced if one was already waiting. */
-static void queue_pass(u64 now_ns)
+/*
+ * Queue a pass now; count it as coalesced if one was already waiting.
+ * target_kb: the memory/target value that caused it, 0 for other causes.
+ */
+static void queue_pass(u64 now_ns, u64 target_kb)
 {
 	if (READ_ONCE(stopping))
 		return;
-	atomic_set(&new_event, 1);
+	spin_lock(&event_lock);
+	new_event = true;
+	if (target_kb)
+		pending_target_kb = target_kb;
+	spin_unlock(&event_lock);
 	atomic64_cmpxchg(&burst_start_ns, 0, now_ns);
 	WRITE_ONCE(memtune.stats.last_event_ns, now_ns);
 	if (mod_delayed_work(memtune.wq, &memtune.settle_work, 0))
@@ -79,7 +93,7 @@ static void queue_pass(u64 now_ns)
 
 void memtune_request_resize(void)
 {
-	queue_pass(ktime_get_ns());
+	queue_pass(ktime_get_ns(), 0);
 }
 
 /*
@@ -149,7 +163,7 @@ static void target_changed(struct xenbus_watch *watch, const char *path,
 
 	/* A refused value changes nothing here; the guard undoes the balloon's. */
 	if (!raw || !ev.parse_err)
-		queue_pass(ev.event_ns);
+		queue_pass(ev.event_ns, raw ? ev.target_kb : 0);
 }
 
 static void resize_requested(struct xenbus_watch *watch, const char *path,
@@ -161,12 +175,12 @@ static void resize_requested(struct xenbus_watch *watch, const char *path,
 	if (!raw)
 		return;
 	atomic64_inc(&memtune.stats.events);
-	spin_lock(&token_lock);
+	spin_lock(&event_lock);
 	strscpy(pending_token, raw, sizeof(pending_token));
 	token_pending = true;
-	spin_unlock(&token_lock);
+	spin_unlock(&event_lock);
 	kfree(raw);
-	queue_pass(ktime_get_ns());
+	queue_pass(ktime_get_ns(), 0);
 }
 
 static struct xenbus_watch target_watch = {
@@ -270,6 +284,7 @@ static void settled_pass(u64 now)
 		WRITE_ONCE(memtune.stats.event_to_apply_ns, done - start);
 
 	memtune.state = MEMTUNE_STATE_IDLE;
+	memtune.answered_target_kb = pass_target_kb;
 	memtune_ack_applied();
 	/* dry-run reports in sysfs only; apply and notify tell udev/the agent. */
 	if (memtune.mode != MEMTUNE_MODE_DRY_RUN)
@@ -278,19 +293,22 @@ static void settled_pass(u64 now)
 
 static void settle_work_fn(struct work_struct *work)
 {
-	bool fresh = atomic_xchg(&new_event, 0);
 	u64 now = ktime_get_ns();
 	unsigned long cur, tgt;
-	bool settled;
+	bool settled, fresh;
 
 	mutex_lock(&memtune.lock);
 
-	spin_lock(&token_lock);
+	spin_lock(&event_lock);
+	fresh = new_event;
+	new_event = false;
+	if (pending_target_kb)
+		pass_target_kb = pending_target_kb;
 	if (token_pending) {
 		strscpy(memtune.token, pending_token, sizeof(memtune.token));
 		token_pending = false;
 	}
-	spin_unlock(&token_lock);
+	spin_unlock(&event_lock);
 
 	cur = READ_ONCE(balloon_stats.current_pages);
 	tgt = READ_ONCE(balloon_stats.target_pages);

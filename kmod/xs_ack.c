@@ -24,7 +24,7 @@
 #define ACK_DIR "data/memtune/kmod"
 
 /* Bits of ack_pending.what: which groups of keys to (re)write. */
-#define ACK_APPLIED	BIT(0)	/* applied-kb, token, applied-at, state */
+#define ACK_APPLIED	BIT(0)	/* applied-kb, target-kb, token, applied-at, state */
 #define ACK_STATE	BIT(1)	/* state */
 #define ACK_FLOOR	BIT(2)	/* floor-kb */
 #define ACK_REFUSAL	BIT(3)	/* refused-value, refused-reason, refused-count */
@@ -39,6 +39,7 @@ static DEFINE_SPINLOCK(ack_lock);
 struct ack_record {
 	unsigned long what;
 	u64 applied_kb;
+	u64 target_kb;
 	char token[MEMTUNE_TOKEN_MAX];
 	s64 applied_at;
 	char state[16];
@@ -86,6 +87,7 @@ void memtune_ack_applied(void)
 {
 	spin_lock(&ack_lock);
 	ack_pending.applied_kb = memtune.applied_kb;
+	ack_pending.target_kb = memtune.answered_target_kb;
 	strscpy(ack_pending.token, memtune.token, sizeof(ack_pending.token));
 	ack_pending.applied_at = ktime_get_real_seconds();
 	ack_set_state_locked();
@@ -175,6 +177,8 @@ static int ack_write_group(unsigned long what, const struct ack_record *snap)
 			return err;
 		if (what & ACK_APPLIED) {
 			err = ack_write(xbt, "applied-kb", "%llu", snap->applied_kb);
+			if (!err)
+				err = ack_write(xbt, "target-kb", "%llu", snap->target_kb);
 			if (!err)
 				err = ack_write(xbt, "token", "%s", snap->token);
 			if (!err)

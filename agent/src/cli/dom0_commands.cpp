@@ -549,9 +549,8 @@ int run_shrink(const Dom0Options &options, const std::string &domain_text, std::
 
 	// Step 3: the toolstack sets the target (libxl writes memory/target and the maximum).
 	auto step = Clock::now();
-	const std::uint64_t set_at_s = now_epoch_s();
 	auto report_seq_at_set = strict_u64(read_report(xs, domain), "seq");
-	auto applied_at_before = strict_u64(read_report(xs, domain, "/kmod"), "applied-at");
+	auto answered_before = strict_u64(read_report(xs, domain, "/kmod"), "target-kb");
 	ScopedWatch report_watch(xs, domain.home + "/data/memtune");
 	auto mem_set = run_program({options.xl, "mem-set", std::to_string(domain.domid),
 				    fmt::format("{}k", size_kb)});
@@ -568,19 +567,30 @@ int run_shrink(const Dom0Options &options, const std::string &domain_text, std::
 	}
 	fmt::print("  xl mem-set: {}\n", format_elapsed(Clock::now() - step));
 
-	// Step 4: the balloon reaches the target (agent report) and the module applies its values
-	// (kmod/applied-at after the mem-set, state idle).  The module settles on the balloon
-	// before applying, so its answer also means the balloon is done.
-	// applied-at has a one-second grain: an apply from just before the mem-set, in the same
-	// second, only counts once the module was seen busy (settling/applying) since.
+	// Step 4: the balloon reaches the target (agent report) and the module applies its values:
+	// kmod/target-kb, the memory/target its last settled pass followed, equals the target
+	// libxl published, and the module is idle.  The module settles on the balloon before
+	// applying, so its answer also means the balloon is done.  No clock is compared: a PV
+	// guest's clock can run seconds behind Dom0's.  If the module had already answered this
+	// very target before the mem-set (an earlier shrink to the same size), it must also be
+	// seen busy (settling/applying) since.
+	std::optional<std::uint64_t> published_after_set;
 	bool module_seen_busy = false;
 	auto module_done = [&] {
+		if (!published_after_set) {
+			if (auto text = xs.read(domain.home + "/memory/target")) {
+				if (auto kb = parse_u64(*text, "memory/target"))
+					published_after_set = *kb;
+			}
+			if (!published_after_set)
+				return false;
+		}
 		auto kmod = read_report(xs, domain, "/kmod");
-		auto applied_at = strict_u64(kmod, "applied-at");
+		auto answered = strict_u64(kmod, "target-kb");
 		if (kmod["state"] == "settling" || kmod["state"] == "applying")
 			module_seen_busy = true;
-		return applied_at && *applied_at >= set_at_s && kmod["state"] == "idle" &&
-		       (applied_at != applied_at_before || module_seen_busy);
+		return answered == published_after_set && kmod["state"] == "idle" &&
+		       (answered_before != published_after_set || module_seen_busy);
 	};
 	auto balloon_done = [&] {
 		auto now = read_report(xs, domain);

@@ -55,7 +55,8 @@ class ScriptedGuest(threading.Thread):
 
     answer(seq, directive_values) -> (result, reason) decides each directive's ack;
     echo_resize makes the "module" echo memtune/resize into data/memtune/kmod/token;
-    follow_target makes the "balloon and module" follow memory/target.
+    follow_target makes the "balloon and module" follow memory/target;
+    clock_skew_s is how far the guest's clock (the module's applied-at) is from the host's.
     """
 
     def __init__(self, server, report, answer=None, echo_resize=True, follow_target=True):
@@ -69,6 +70,7 @@ class ScriptedGuest(threading.Thread):
         self.answer = answer or (lambda seq, values: ("applied", ""))
         self.echo_resize = echo_resize
         self.follow_target = follow_target
+        self.clock_skew_s = 0
         self.directives = []   # (seq, values) seen
         self.stopping = False
         self.report_seq = 0
@@ -151,7 +153,10 @@ class ScriptedGuest(threading.Thread):
                             target_reached=1)
         tx = self.client.transaction_start()
         self.client.write("data/memtune/kmod/applied-kb", target, tx)
-        self.client.write("data/memtune/kmod/applied-at", str(int(time.time())), tx)
+        self.client.write("data/memtune/kmod/target-kb", target, tx)
+        # The guest's clock, which need not agree with Dom0's (memtunectl must not compare them).
+        self.client.write("data/memtune/kmod/applied-at",
+                          str(int(time.time()) + self.clock_skew_s), tx)
         self.client.write("data/memtune/kmod/state", "idle", tx)
         self.client.transaction_end(tx)
 

@@ -13,6 +13,9 @@ domu_settle u-gs 240 >/dev/null
 applied=$(wait_applied u-gs 2097152 120)
 say "TIME $s grow-to-ack $(($(now_ms) - t0))"
 check_true "$s-grow-acked" "applied-kb '$applied' for a 2048 MiB target" within 15 "$applied" 2097152
+# The settled pass echoes the memory/target it followed (what memtunectl shrink waits for).
+wait_until 60 sh -c ". /e2e/lib.sh; [ \"\$(kmod_ack u-gs target-kb)\" = 2097152 ]"
+check_true "$s-grow-target-echoed" "target-kb '$(kmod_ack u-gs target-kb)'" [ "$(kmod_ack u-gs target-kb)" = 2097152 ]
 compare_golden "$s-grow" u-gs 2048 2048
 domu_run u-gs 'cd /sys/kernel/xen_memtune/stats && for f in event_to_apply_ns settle_duration_ns apply_duration_ns; do echo "$f $(cat $f)"; done' |
 	while read -r k v; do say "TIME $s grow-kmod-$k $((v / 1000000))"; done
@@ -31,6 +34,9 @@ domu_settle u-gs 240 >/dev/null
 applied=$(wait_applied u-gs 1048576 120)
 say "TIME $s shrink-to-ack $(($(now_ms) - t0))"
 check_true "$s-shrink-acked" "applied-kb '$applied' for a 1024 MiB target" within 15 "$applied" 1048576
+# The settled pass echoes the memory/target it followed (what memtunectl shrink waits for).
+wait_until 60 sh -c ". /e2e/lib.sh; [ \"\$(kmod_ack u-gs target-kb)\" = 1048576 ]"
+check_true "$s-shrink-target-echoed" "target-kb '$(kmod_ack u-gs target-kb)'" [ "$(kmod_ack u-gs target-kb)" = 1048576 ]
 first=$(domu_run u-gs "awk -v b=$before '\$1 != b { print; exit }' /tmp/samples")
 info "$s: first sample with the new tcp_mem (tcp_mem_1 current_kb target_kb): $first"
 early=no
