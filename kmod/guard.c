@@ -314,6 +314,12 @@ static void check_target_locked(u64 now)
 	guard.seen_since_ns = now;
 	if (!guard.dip_until_ns)
 		guard.cur_ref_pages = cur;
+	/*
+	 * No xenstore event comes for a sysfs write: start the pass that sizes
+	 * the values for the new target (when the watch's event is on its way
+	 * instead, the two coalesce into one pass).
+	 */
+	memtune_request_resize();
 }
 
 static void guard_poll_fn(struct work_struct *work)

@@ -2,11 +2,13 @@
 /*
  * xenstore watches and settle detection.
  *
- * Two xenbus watches, registered from a xenstore notifier as xen-balloon.c
- * does: memory/target (beside the balloon driver's own watch) and
- * memtune/resize (an operator token in Dom0's hands).  Their callbacks run
- * in the xenwatch thread that every Xen driver shares, so they only read
- * the node, hand memory/target to the guard and (re)queue settle_work.
+ * Three xenbus watches, registered from a xenstore notifier as xen-balloon.c
+ * does: memory/target (beside the balloon driver's own watch),
+ * memtune/resize (an operator token in Dom0's hands) and memory/static-max
+ * (kept in a cache, so a target event costs one xenstore read, not two).
+ * Their callbacks run in the xenwatch thread that every Xen driver shares,
+ * so they only read the node, hand memory/target to the guard and
+ * (re)queue settle_work.
  * A memory hotplug notifier (balloon hot-add beyond the boot size) queues
  * it too.
  *
@@ -46,7 +48,6 @@
  * a spinlock, so a callback never waits for a pass that holds memtune.lock.
  */
 static atomic64_t burst_start_ns;	/* first event of the burst, 0 = none */
-static bool stopping;			/* module exit: queue nothing more */
 
 /*
  * What a callback hands to the pass.  Protected by event_lock: the pass
@@ -55,6 +56,14 @@ static bool stopping;			/* module exit: queue nothing more */
  * settle logic waits for the balloon to follow before echoing it to Dom0.
  */
 static DEFINE_SPINLOCK(event_lock);
+/*
+ * Nothing may queue a pass: before memtune_watch_init() has set up the
+ * work (the guard's poll starts first) and from module exit on.  Set and
+ * tested under event_lock, so no pass is queued after exit cancelled it;
+ * the pass's own re-queue reads it without the lock, which is enough
+ * because cancel_delayed_work_sync() copes with a self-requeueing work.
+ */
+static bool stopping = true;
 static bool new_event;			/* an event arrived since the pass looked */
 static u64 pending_target_kb;		/* last accepted memory/target */
 static char pending_token[MEMTUNE_TOKEN_MAX];	/* memtune/resize token */
@@ -68,9 +77,17 @@ static u64 settle_event_ns;		/* when the pass first saw the last event */
 static unsigned long settle_event_target;	/* balloon target at that moment */
 static u64 pass_target_kb;		/* memory/target the pass has seen, KiB */
 
+/*
+ * memory/static-max in KiB, 0 = unknown; written by its watch callback,
+ * read by the target callback (both in the xenwatch thread, in the order
+ * the events came: a mem-max before a mem-set is seen first).
+ */
+static atomic64_t static_max_kb;
+
 /* Set by the notifier, cleared at exit. */
 static bool target_registered;
 static bool resize_registered;
+static bool static_max_registered;
 
 /*
  * Queue a pass now; count it as coalesced if one was already waiting.
@@ -78,17 +95,25 @@ static bool resize_registered;
  */
 static void queue_pass(u64 now_ns, u64 target_kb)
 {
-	if (READ_ONCE(stopping))
-		return;
 	spin_lock(&event_lock);
+	if (stopping)
+		goto out;
 	new_event = true;
 	if (target_kb)
 		pending_target_kb = target_kb;
-	spin_unlock(&event_lock);
 	atomic64_cmpxchg(&burst_start_ns, 0, now_ns);
 	WRITE_ONCE(memtune.stats.last_event_ns, now_ns);
 	if (mod_delayed_work(memtune.wq, &memtune.settle_work, 0))
 		atomic64_inc(&memtune.stats.coalesced);
+out:
+	spin_unlock(&event_lock);
+}
+
+static void set_stopping(bool value)
+{
+	spin_lock(&event_lock);
+	stopping = value;
+	spin_unlock(&event_lock);
 }
 
 void memtune_request_resize(void)
@@ -141,7 +166,7 @@ static void target_changed(struct xenbus_watch *watch, const char *path,
 	if (raw) {
 		enum memtune_verdict why = MEMTUNE_VERDICT_OK;
 
-		ev.static_max_kb = read_static_max_kb();
+		ev.static_max_kb = atomic64_read(&static_max_kb);
 		/* The stored length: "5242\0junk" must not pass as 5242. */
 		ev.parse_err = memtune_parse_xs_target(raw, len, &ev.target_kb, &why);
 		if (!ev.parse_err)
@@ -183,6 +208,18 @@ static void resize_requested(struct xenbus_watch *watch, const char *path,
 	queue_pass(ktime_get_ns(), 0);
 }
 
+/* `xl mem-max` rewrites it; registration reads it the first time. */
+static void static_max_changed(struct xenbus_watch *watch, const char *path,
+			       const char *token)
+{
+	atomic64_set(&static_max_kb, read_static_max_kb());
+}
+
+static struct xenbus_watch static_max_watch = {
+	.node = "memory/static-max",
+	.callback = static_max_changed,
+};
+
 static struct xenbus_watch target_watch = {
 	.node = "memory/target",
 	.callback = target_changed,
@@ -199,7 +236,18 @@ static int xenstore_ready(struct notifier_block *nb, unsigned long event,
 	int err;
 
 	memtune_ack_xenstore_ready();
-	/* Each watch on its own: a missing resize watch still leaves the target one. */
+	/*
+	 * Each watch on its own: a missing resize watch still leaves the target
+	 * one.  static-max first, so its first event (queued at registration)
+	 * comes before the target's; without it the cap is read once here.
+	 */
+	err = register_xenbus_watch(&static_max_watch);
+	if (err) {
+		pr_warn("cannot watch memory/static-max: %d\n", err);
+		atomic64_set(&static_max_kb, read_static_max_kb());
+	} else {
+		WRITE_ONCE(static_max_registered, true);
+	}
 	err = register_xenbus_watch(&target_watch);
 	if (err)
 		pr_err("cannot watch memory/target: %d\n", err);
@@ -369,7 +417,7 @@ int memtune_watch_init(void)
 	int err;
 
 	INIT_DELAYED_WORK(&memtune.settle_work, settle_work_fn);
-	WRITE_ONCE(stopping, false);
+	set_stopping(false);
 
 	/* The load pass: an HVM guest below maxmem was sized for maxmem. */
 	memtune_request_resize();
@@ -386,7 +434,7 @@ int memtune_watch_init(void)
 err_memory:
 	unregister_memory_notifier(&memory_nb);
 err_stop:
-	WRITE_ONCE(stopping, true);
+	set_stopping(true);
 	cancel_delayed_work_sync(&memtune.settle_work);
 	return err;
 }
@@ -403,6 +451,10 @@ void memtune_watch_exit(void)
 		unregister_xenbus_watch(&target_watch);
 		WRITE_ONCE(target_registered, false);
 	}
-	WRITE_ONCE(stopping, true);
+	if (READ_ONCE(static_max_registered)) {
+		unregister_xenbus_watch(&static_max_watch);
+		WRITE_ONCE(static_max_registered, false);
+	}
+	set_stopping(true);
 	cancel_delayed_work_sync(&memtune.settle_work);
 }

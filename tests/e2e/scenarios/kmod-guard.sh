@@ -105,4 +105,19 @@ check_true "$s-alive-at-end" "guest died" domu_alive u-g
 # Held near its floor, the guest keeps working (a small workload: fork, files, memory).
 out=$(domu_run u-g 'for i in 1 2 3 4 5; do dd if=/dev/zero of=/tmp/f$i bs=1M count=4 2>/dev/null; done; ls /tmp | wc -l; rm -f /tmp/f*; echo alive' 120)
 check_true "$s-workload-at-floor" "workload output '$out'" sh -c "echo '$out' | grep -q alive"
+# memory/static-max is cached by its own watch: once `xl mem-max` raises it, a target between the
+# old and the new maximum passes (a stale cache would refuse it as above-static-max), and one
+# above the new maximum is still refused.
+count0=$(kmod_ack u-g refused-count)
+xl mem-max u-g 768m
+sleep 1
+xenstore-write "/local/domain/$id/memory/target" $((640 * 1024))
+sleep 3
+check_true "$s-static-max-followed" "refused-count '$(kmod_ack u-g refused-count)' (was '$count0'), reason '$(kmod_ack u-g refused-reason)', static-max $(xenstore-read /local/domain/$id/memory/static-max)" \
+	[ "$(kmod_ack u-g refused-count)" = "$count0" ]
+xenstore-write "/local/domain/$id/memory/target" $((1024 * 1024))
+sleep 3
+check_true "$s-above-new-static-max-refused" "refused-reason '$(kmod_ack u-g refused-reason)'" \
+	sh -c "[ \"\$(xenstore-read /local/domain/$id/data/memtune/kmod/refused-count)\" != '$count0' ] &&
+		xenstore-read /local/domain/$id/data/memtune/kmod/refused-reason | grep -q static-max"
 scan_consoles "$s-consoles-clean" u-k

@@ -59,4 +59,11 @@ sleep 3
 check_true "$s-burst-ends-at-last" "applied-kb $(kmod_ack u-ra applied-kb)" within 15 "$(kmod_ack u-ra applied-kb)" 1048576
 info "$s: burst coalesced $(( $(domu_run u-ra 'cat /sys/kernel/xen_memtune/stats/coalesced') - coalesced0 )) events"
 E2E_ADMIN_OWNED=inotify_max_user_watches compare_golden "$s-burst" u-ra 1024 2048
+
+# A target set only inside the guest, through the balloon's sysfs file (no xenstore event): the
+# guard's poll sees the balloon target move and the module sizes its values for it.
+domu_run u-ra 'echo 786432 >/sys/devices/system/xen_memory/xen_memory0/target_kb' >/dev/null
+domu_settle u-ra 180 >/dev/null
+applied=$(wait_applied u-ra 786432 120)
+check_true "$s-sysfs-target-followed" "applied-kb '$applied' after a 768 MiB sysfs target" within 15 "$applied" 786432
 scan_consoles "$s-consoles-clean"
