@@ -44,14 +44,21 @@ check_true "$s-directive-swap-applied" "ack result '$(xenstore-read /local/domai
 	sh -c "xenstore-read /local/domain/$id/data/memtune/ack/result | grep -qE '^(applied|partial)\$'"
 domu_run u-ag 'cat /proc/swaps' | sed 's/^/@@E2E INFO   | /'
 
-# Reclaimable page cache: a block device's (zram1's) pages, read once (tmpfs would not do).
-domu_run u-ag 'echo 64M >/sys/block/zram1/disksize; dd if=/dev/zram1 of=/dev/null bs=1M 2>/dev/null' >/dev/null
+# Reclaimable page cache: a block device's (zram1's) pages, read once (tmpfs would not do). The
+# kernel drops a block device's cache when its last opener closes it: a sleeper keeps it open.
+buffers() { domu_run u-ag 'awk "/^Buffers:/ { print \$2 }" /proc/meminfo'; }
+domu_run u-ag 'echo 64M >/sys/block/zram1/disksize; (sleep 3600 </dev/zram1 >/dev/null 2>&1 &)
+	dd if=/dev/zram1 of=/dev/null bs=1M 2>/dev/null' >/dev/null
+buffers0=$(buffers)
 t0=$(now_ms)
 out=$(memtunectl directive u-ag --reclaim 16M --timeout 60 2>&1)
 rc=$?
 say "TIME $s directive-reclaim-to-ack $(($(now_ms) - t0))"
 echo "$out" | sed 's/^/@@E2E INFO   | /'
 check_true "$s-directive-reclaim-acked" "rc $rc: $(echo "$out" | tr '\n' ' ')" [ $rc -eq 0 ]
+buffers1=$(buffers)
+check_true "$s-directive-reclaim-gave-back-cache" "Buffers $buffers0 -> $buffers1 kB" \
+	[ "$buffers1" -le $((buffers0 - 8192)) ]
 
 t0=$(now_ms)
 out=$(memtunectl resize u-ag --timeout 60 2>&1)

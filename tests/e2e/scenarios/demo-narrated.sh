@@ -47,13 +47,21 @@ if [ -x /opt/memtune/xen-memtuned ] && [ -x /opt/memtune/memtunectl ]; then
 	domu_run u-demo '(xen-memtuned --no-dbus --log stderr >/tmp/agent.log 2>&1 &)' >/dev/null
 	wait_until 60 xenstore-read "/local/domain/$(domu_id u-demo)/data/memtune/version" >/dev/null 2>&1
 	memtunectl --xl /usr/lib/xen-4.17/bin/xl domains --interval 0 2>&1 | while read -r l; do show "  $l"; done
-	# Reclaimable page cache to give back: a block device's pages (zram0), read once.
-	# The device appears asynchronously after modprobe: wait for it before sizing and reading it.
+	# Reclaimable page cache to give back: a block device's pages (zram0), read once. The
+	# kernel drops a block device's page cache when its last opener closes it, so a sleeper
+	# keeps zram0 open; the device node appears asynchronously after modprobe.
 	domu_run u-demo 'modprobe zram; i=0; while [ ! -b /dev/zram0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-		echo 64M >/sys/block/zram0/disksize; dd if=/dev/zram0 of=/dev/null bs=1M 2>/dev/null
+		echo 64M >/sys/block/zram0/disksize
+		(sleep 3600 </dev/zram0 >/dev/null 2>&1 &)
+		dd if=/dev/zram0 of=/dev/null bs=1M 2>/dev/null
 		grep -E "^(Cached|Buffers):" /proc/meminfo' | sed 's/^/@@E2E INFO   | /'
 	show "memtunectl directive u-demo --reclaim 16M   (after reading 64 MiB of a block device into the page cache)"
-	memtunectl directive u-demo --reclaim 16M --timeout 60 2>&1 | while read -r l; do show "  $l"; done
+	out=$(memtunectl directive u-demo --reclaim 16M --timeout 60 2>&1)
+	rc=$?
+	echo "$out" | while read -r l; do show "  $l"; done
+	show "$(domu_run u-demo 'grep "^Buffers:" /proc/meminfo') after the directive"
+	check_true "$s-reclaim-applied" "rc $rc: $(echo "$out" | tr '\n' ' ')" \
+		sh -c "[ $rc -eq 0 ] && echo '$out' | grep -q 'applied'"
 else
 	show "(agent not built: make agent)"
 fi
