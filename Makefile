@@ -65,8 +65,11 @@ bench: deps-e2e kmod agent
 
 check: kmod-check kunit agent-test e2e
 
+# kbuild skips depmod without a System.map, which Debian's headers do not ship: without our
+# own depmod, modprobe and udev's kmod builtin (udev/60-xen-memtune.rules) cannot find the module.
 install: all
 	$(MAKE) -C kmod KDIR=$(KDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)/agent --prefix $(PREFIX)
 	install -D -m 0644 docs/xen_memtune.4 $(DESTDIR)$(PREFIX)/share/man/man4/xen_memtune.4
 

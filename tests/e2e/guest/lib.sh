@@ -33,6 +33,10 @@ check_true()
 	if "$@"; then pass "$name"; else fail "$name" "$why"; fi
 }
 
+# has TEXT REGEX: TEXT (a command's output, any characters) has a line matching the extended
+# REGEX. For check_true, and for sh -c '. /e2e/lib.sh; has "$1" ...' - "$out".
+has() { printf '%s\n' "$1" | grep -qE "$2"; }
+
 # Milliseconds since boot (centisecond resolution: /proc/uptime).
 now_ms()
 {
@@ -80,22 +84,25 @@ need_agent()
 # ---- DomUs ---------------------------------------------------------------------------------
 
 # domu_create NAME MEM_MiB MAXMEM_MiB [TYPE]: boots a busybox DomU and waits until it serves
-# commands. TYPE is pv (default) or pvh.
+# commands. TYPE is pv (default) or pvh. Another guest image: DOMU_RAMDISK=/images/... and its
+# kernel arguments DOMU_EXTRA (the systemd guest: scenario agent-systemd).
 domu_create()
 {
 	local name="$1" mem="$2" maxmem="$3" type="${4:-pv}" id t0
+	local ramdisk="${DOMU_RAMDISK:-/images/domu.cpio}"
+	local extra="${DOMU_EXTRA:-console=hvc0 rdinit=/init e2e.role=domu loglevel=3}"
 
 	cat >"/tmp/$name.cfg" <<-EOF
 	name = "$name"
 	type = "$type"
 	kernel = "/images/vmlinux"
-	ramdisk = "/images/domu.cpio"
+	ramdisk = "$ramdisk"
 	memory = $mem
 	maxmem = $maxmem
 	vcpus = 1
 	on_poweroff = "destroy"
 	on_crash = "preserve"
-	extra = "console=hvc0 rdinit=/init e2e.role=domu loglevel=3"
+	extra = "$extra"
 	EOF
 	# A name used again must not find the answers of its predecessor in the console log.
 	rm -f "$(domu_console "$name")"

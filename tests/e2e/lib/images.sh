@@ -9,6 +9,11 @@
 #
 # The images are rebuilt only when an input changes: the hash of every input file is kept in
 # $E2E_DIR/images/inputs.sha256.
+#
+# Dom0 also carries /images/domu-systemd.cpio.zst, the systemd guest (lib/systemd-image.sh),
+# when it could be built.
+
+. "$E2E_HERE/lib/systemd-image.sh"
 
 # The guest kernel must be the version the module is built against: the one that
 # linux-headers-amd64 depends on (e.g. linux-headers-6.1.0-56-amd64 -> 6.1.0-56-amd64).
@@ -134,6 +139,7 @@ e2e_inputs_hash()
 			sort | xargs sha256sum
 		e2e_project_files | xargs -r sha256sum
 		ls -l /bin/busybox /usr/bin/xenstore*
+		cat "$E2E_SYSTEMD_IMAGE_DIR/inputs.sha256" 2>/dev/null
 	} | sha256sum | cut -d' ' -f1
 }
 
@@ -148,6 +154,12 @@ e2e_build_images()
 	export E2E_KVER
 
 	e2e_fetch_debs
+	if [ ! -d "$E2E_ROOT/lib/modules/$E2E_KVER" ]; then
+		rm -rf "$E2E_ROOT" && mkdir -p "$E2E_ROOT"
+		dpkg-deb -x "$E2E_DIR/debs/linux-image-${E2E_KVER}_"*.deb "$E2E_ROOT" ||
+			e2e_die "dpkg-deb -x linux-image-$E2E_KVER failed"
+	fi
+	e2e_build_systemd_image || rm -f "$E2E_SYSTEMD_IMAGE"
 	hash=$(e2e_inputs_hash)
 	if [ -f "$img/inputs.sha256" ] && [ "$(cat "$img/inputs.sha256")" = "$hash" ] &&
 	   [ -f "$img/dom0.cpio" ]; then
@@ -202,6 +214,7 @@ e2e_build_images()
 	rm -rf "$img/extra"
 	mkdir -p "$img/extra/images"
 	cp "$img/vmlinux" "$img/domu.cpio" "$img/extra/images/"
+	[ -f "$E2E_SYSTEMD_IMAGE" ] && cp "$E2E_SYSTEMD_IMAGE" "$img/extra/images/"
 	(cd "$img/extra" && find . | cpio -o -H newc --quiet) >"$img/extra.cpio"
 	cat "$img/domu.cpio" "$img/extra.cpio" >"$img/dom0.cpio"
 	rm -rf "$img/extra" "$img/extra.cpio" "$E2E_STAGE"

@@ -1,0 +1,171 @@
+# e2e-timeout: 600
+# Issue 3: the agent under systemd in a real Xen guest. A PV DomU boots a Debian 12 userland with
+# systemd as PID 1, udevd, journald and dbus-daemon (image: tests/e2e/lib/systemd-image.sh), with
+# the project installed by `make install DESTDIR=`. Checks, each able to fail:
+#   - systemd reaches "running"; systemd-detect-virt says xen;
+#   - the shipped udev rule loads xen_memtune and starts xen-memtuned.service (nothing else in
+#     the image loads the module or enables the unit), which reaches READY (Type=notify, active)
+#     with the unit's hardening as shipped;
+#   - the report appears under data/memtune/ (read from Dom0);
+#   - `memtunectl directive --swappiness` from Dom0 is applied (vm.swappiness changes through the
+#     unit's ReadWritePaths under ProtectKernelTunables) and acknowledged;
+#   - out-of-range swappiness and reclaim are refused with a reason and change nothing; a
+#     directive forged by the guest under its data/ gets no ack;
+#   - busctl introspects and reads the agent on the system bus; Refresh (root) works;
+#   - the journal holds the directive's structured entry (ACTION=, DIRECTIVE_SEQ=);
+#   - MemoryCurrent and VmRSS of the service are printed (INFO, not asserted);
+#   - `systemctl stop` ends it cleanly (Result=success, exit status 0, no core dump).
+s=agent-systemd
+img=/images/domu-systemd.cpio.zst
+if [ ! -f "$img" ]; then
+	fail "$s-image" "$img missing: the systemd image was not built (see the host's e2e: lines)"
+	return 0 2>/dev/null || exit 0
+fi
+info "$s image $(du -k "$img" | cut -f1) KiB (zstd)"
+
+# Quiet console: the rig's answers share hvc0 with the kernel and systemd. E2E_OPTS=SD_DEBUG=1
+# shows the kernel's and systemd's boot messages there instead.
+extra="console=hvc0 rdinit=/lib/systemd/systemd e2e.role=domu"
+if [ -n "${SD_DEBUG:-}" ]; then
+	extra="$extra loglevel=7 systemd.show_status=1 systemd.log_level=info systemd.log_target=console"
+else
+	extra="$extra loglevel=3 systemd.show_status=0"
+fi
+t0=$(now_ms)
+if ! DOMU_RAMDISK=$img DOMU_EXTRA="$extra" domu_create u-sd 768 1024; then
+	fail "$s-boot" "the systemd DomU never served commands"
+	xl list | sed 's/^/@@E2E INFO   | /'
+	domu_console_tail u-sd 80
+	return 0 2>/dev/null || exit 0
+fi
+id=$(domu_id u-sd)
+x=/local/domain/$id
+
+# ---- 1. systemd, udev, the unit ----------------------------------------------------------------
+# Polled: `is-system-running --wait` printed nothing here while a start job was still queued.
+state=$(domu_run u-sd 'i=0
+	while s=$(systemctl is-system-running); [ "$s" = starting ] || [ "$s" = initializing ]; do
+		[ $i -lt 900 ] || break; i=$((i + 1)); sleep 0.2
+	done; echo "$s"' 240)
+say "TIME $s create-to-system-running $(($(now_ms) - t0))"
+check_eq "$s-system-running" "$state" running
+if [ "$state" != running ]; then
+	domu_run u-sd 'systemctl --failed --no-legend; systemctl list-jobs --no-legend' |
+		sed 's/^/@@E2E INFO   | /'
+fi
+domu_run u-sd 'systemd-analyze time' | sed 's/^/@@E2E INFO   | /'
+check_eq "$s-pid1-is-systemd" "$(domu_run u-sd 'cat /proc/1/comm')" systemd
+check_eq "$s-detect-virt" "$(domu_run u-sd systemd-detect-virt)" xen
+check_eq "$s-dbus-active" "$(domu_run u-sd 'systemctl is-active dbus.service')" active
+
+out=$(domu_run u-sd 'lsmod | grep "^xen_memtune " && ls /sys/kernel/xen_memtune/state')
+check_true "$s-udev-loaded-kmod" "lsmod / sysfs: $(echo "$out" | tr '\n' ' ')" \
+	has "$out" '^/sys/kernel/xen_memtune/state$'
+# Type=notify: "active" only once the agent sent READY=1.
+active=$(domu_run u-sd 'systemctl is-active xen-memtuned.service')
+check_eq "$s-unit-active" "$active" active
+props=$(domu_run u-sd 'systemctl show -p Type,ActiveState,SubState,NRestarts,WantedBy,UnitFileState,MainPID xen-memtuned.service')
+echo "$props" | sed 's/^/@@E2E INFO   | /'
+# Not enabled (UnitFileState=disabled), so only the device's SYSTEMD_WANTS started it.
+check_true "$s-unit-started-by-udev" "$(echo "$props" | tr '\n' ' ')" \
+	sh -c '. /e2e/lib.sh; has "$1" "^WantedBy=.*\.device" && has "$1" "^Type=notify$" &&
+		has "$1" "^UnitFileState=(disabled|static)$"' - "$props"
+if [ "$active" != active ]; then
+	domu_run u-sd 'journalctl -b -u xen-memtuned --no-pager | tail -n 20' | sed 's/^/@@E2E INFO   | /'
+fi
+domu_run u-sd 'systemd-analyze security xen-memtuned.service 2>&1 | tail -n 1' |
+	sed 's/^/@@E2E INFO   | /'
+
+# ---- 2. the report, from Dom0 -----------------------------------------------------------------
+if wait_until 60 xenstore-read "$x/data/memtune/version" >/dev/null 2>&1; then
+	say "TIME $s create-to-report $(($(now_ms) - t0))"
+fi
+check_eq "$s-report-version" "$(xenstore-read "$x/data/memtune/version" 2>&1)" 1
+check_true "$s-report-mem-total" "mem-total-kb '$(xenstore-read "$x/data/memtune/mem-total-kb" 2>&1)'" \
+	sh -c "xenstore-read $x/data/memtune/mem-total-kb | grep -qE '^[1-9][0-9]+\$'"
+
+# ---- 3. a directive in bounds ------------------------------------------------------------------
+before=$(domu_run u-sd 'cat /proc/sys/vm/swappiness')
+want=37
+[ "$before" = 37 ] && want=38
+out=$(memtunectl directive u-sd --swappiness "$want" --timeout 60 2>&1)
+rc=$?
+echo "$out" | sed 's/^/@@E2E INFO   | /'
+seq=$(xenstore-read "$x/data/memtune/ack/seq" 2>/dev/null)
+check_true "$s-directive-acked" "rc $rc: $(echo "$out" | tr '\n' ' ')" [ $rc -eq 0 ]
+check_true "$s-directive-applied" "ack result '$(xenstore-read "$x/data/memtune/ack/result" 2>&1)'" \
+	sh -c "xenstore-read $x/data/memtune/ack/result | grep -qE '^(applied|partial)\$'"
+check_eq "$s-directive-swappiness" "$(domu_run u-sd 'cat /proc/sys/vm/swappiness')" "$want"
+
+# ---- 4. refused and forged directives ----------------------------------------------------------
+# refused_directive CHECK ARGS...: `memtunectl directive u-sd ARGS` is refused: exit 5 (refused),
+# ack/result refused, a reason in ack/reason.
+refused_directive()
+{
+	local check="$1" out rc result reason
+
+	shift
+	out=$(memtunectl directive u-sd "$@" --timeout 60 2>&1)
+	rc=$?
+	echo "$out" | sed 's/^/@@E2E INFO   | /'
+	result=$(xenstore-read "$x/data/memtune/ack/result" 2>&1)
+	reason=$(xenstore-read "$x/data/memtune/ack/reason" 2>&1)
+	check_true "$check" "rc $rc, ack '$result' '$reason'" \
+		sh -c '[ "$1" -eq 5 ] && [ "$2" = refused ] && [ -n "$3" ]' - "$rc" "$result" "$reason"
+}
+# agent.conf's defaults: swappiness 0..100, max_reclaim_kb 1 GiB. memtunectl itself accepts 0..200.
+refused_directive "$s-swappiness-out-of-range-refused" --swappiness 150
+check_eq "$s-swappiness-out-of-range-unchanged" "$(domu_run u-sd 'cat /proc/sys/vm/swappiness')" "$want"
+refused_directive "$s-reclaim-over-max-refused" --reclaim 2G
+seq=$(xenstore-read "$x/data/memtune/ack/seq" 2>/dev/null)
+# Nothing reclaimed: the agent journals every memory.reclaim step (ACTION=reclaim) with its seq.
+check_eq "$s-reclaim-over-max-nothing-done" \
+	"$(domu_run u-sd "journalctl -q --no-pager -o cat ACTION=reclaim DIRECTIVE_SEQ=$seq | wc -l")" 0
+
+forged=$((seq + 50))
+domu_run u-sd "xenstore-write data/memtune/directive/seq $forged data/memtune/directive/swappiness 5; xenstore-write memtune/directive/seq $((forged + 1)) 2>&1" |
+	sed 's/^/@@E2E INFO   | forged: /'
+sleep 3
+check_true "$s-forged-directive-ignored" \
+	"ack seq '$(xenstore-read "$x/data/memtune/ack/seq" 2>&1)', swappiness $(domu_run u-sd 'cat /proc/sys/vm/swappiness')" \
+	sh -c "[ \"\$(xenstore-read $x/data/memtune/ack/seq)\" = '$seq' ] &&
+		[ \"\$(. /e2e/lib.sh; domu_run u-sd 'cat /proc/sys/vm/swappiness')\" = '$want' ]"
+
+# ---- 5. D-Bus ---------------------------------------------------------------------------------
+bus=org.xenmemtune.MemTune1
+obj=/org/xenmemtune/MemTune1
+out=$(domu_run u-sd "busctl introspect $bus $obj $bus 2>&1")
+echo "$out" | sed 's/^/@@E2E INFO   | /'
+check_true "$s-dbus-introspect" "$(echo "$out" | head -n 3 | tr '\n' ' ')" \
+	sh -c '. /e2e/lib.sh; has "$1" "^\.Refresh " && has "$1" "^\.Report "' - "$out"
+check_eq "$s-dbus-version" "$(domu_run u-sd "busctl get-property $bus $obj $bus Version 2>&1")" "u 1"
+out=$(domu_run u-sd "busctl get-property $bus $obj $bus Report 2>&1")
+check_true "$s-dbus-report" "$(echo "$out" | cut -c1-200)" \
+	has "$out" '^a\{ss\} [0-9]+ .*"mem-total-kb" "[0-9]+"'
+out=$(domu_run u-sd "busctl get-property $bus $obj $bus LastAck 2>&1")
+check_true "$s-dbus-lastack" "want seq $seq refused: $out" has "$out" "^\(tss\) $seq \"refused\""
+report_seq=$(xenstore-read "$x/data/memtune/seq" 2>/dev/null)
+out=$(domu_run u-sd "busctl call $bus $obj $bus Refresh 2>&1")
+rc=$?
+check_true "$s-dbus-refresh" "rc $rc: $out" [ $rc -eq 0 ]
+check_true "$s-dbus-refresh-published" "report seq stayed '$report_seq'" \
+	wait_until 20 sh -c "[ \"\$(xenstore-read $x/data/memtune/seq)\" != '$report_seq' ]"
+
+# ---- 6. the journal ---------------------------------------------------------------------------
+out=$(domu_run u-sd "journalctl --no-pager -o verbose SYSLOG_IDENTIFIER=xen-memtuned ACTION=swappiness NEW=$want 2>&1")
+echo "$out" | grep -E '^\s+(MESSAGE|ACTION|OLD|NEW|REASON|DIRECTIVE_SEQ)=' | sed 's/^/@@E2E INFO   | /'
+check_true "$s-journal-directive-entry" "$(echo "$out" | tail -n 3 | tr '\n' ' ')" \
+	sh -c '. /e2e/lib.sh; has "$1" "^ +DIRECTIVE_SEQ=[0-9]+$" && has "$1" "^ +OLD=$2$"' - "$out" "$before"
+
+# ---- 7. footprint (reported, not asserted) ---------------------------------------------------
+info "$s MemoryCurrent $(domu_run u-sd 'systemctl show -p MemoryCurrent --value xen-memtuned.service') bytes"
+info "$s VmRSS $(domu_run u-sd 'grep VmRSS /proc/$(systemctl show -p MainPID --value xen-memtuned.service)/status')"
+
+# ---- 8. stop -----------------------------------------------------------------------------------
+out=$(domu_run u-sd 'systemctl stop xen-memtuned.service; echo "stop rc $?"; systemctl show -p Result,ExecMainCode,ExecMainStatus,ActiveState xen-memtuned.service; journalctl -b --no-pager | grep -c "dumped core"')
+echo "$out" | sed 's/^/@@E2E INFO   | /'
+check_true "$s-stop-clean" "$(echo "$out" | tr '\n' ' ')" \
+	sh -c '. /e2e/lib.sh; has "$1" "^stop rc 0$" && has "$1" "^Result=success$" &&
+		has "$1" "^ExecMainStatus=0$" && has "$1" "^ActiveState=inactive$" &&
+		[ "$(printf "%s\n" "$1" | tail -n 1)" = 0 ]' - "$out"
+scan_consoles "$s-consoles-clean"
