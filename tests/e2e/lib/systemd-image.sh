@@ -52,6 +52,16 @@ e2e_systemd_deb()
 	ls "$E2E_DIR/debs-systemd/${name}_$(echo "$ver" | sed 's/:/%3a/')_"*.deb 2>/dev/null | head -n 1
 }
 
+# The packages of closure $1 not downloaded yet, space-separated.
+e2e_systemd_missing()
+{
+	local p
+
+	for p in $1; do
+		[ -n "$(e2e_systemd_deb "$p")" ] || printf ' %s' "$p"
+	done
+}
+
 e2e_systemd_inputs_hash()
 {
 	{
@@ -72,7 +82,7 @@ e2e_systemd_inputs_hash()
 # the rig still boots, and scenario agent-systemd fails on its own ("image not built").
 e2e_build_systemd_image()
 {
-	local dir=$E2E_SYSTEMD_IMAGE_DIR stage=$E2E_SYSTEMD_IMAGE_DIR/stage closure hash p missing=""
+	local dir=$E2E_SYSTEMD_IMAGE_DIR stage=$E2E_SYSTEMD_IMAGE_DIR/stage closure hash p missing
 	local f unit mdir
 
 	# It installs the project: nothing to install without a build (make e2e builds both).
@@ -94,13 +104,19 @@ e2e_build_systemd_image()
 	e2e_log "building the systemd guest image"
 
 	mkdir -p "$E2E_DIR/debs-systemd"
-	for p in $closure; do
-		[ -n "$(e2e_systemd_deb "$p")" ] || missing="$missing $p"
-	done
+	missing=$(e2e_systemd_missing "$closure")
+	# Stale package lists name versions the archive no longer has: refresh them once.
 	if [ -n "$missing" ] &&
 	   ! (cd "$E2E_DIR/debs-systemd" && apt-get download $missing >/dev/null 2>&1); then
-		e2e_log "systemd image: apt-get download$missing failed"
-		return 1
+		apt-get update >/dev/null 2>&1
+		closure=$(e2e_systemd_closure)
+		missing=$(e2e_systemd_missing "$closure")
+		if [ -n "$missing" ] &&
+		   ! (cd "$E2E_DIR/debs-systemd" && apt-get download $missing >/dev/null 2>&1); then
+			e2e_log "systemd image: apt-get download$missing failed"
+			return 1
+		fi
+		hash=$(e2e_systemd_inputs_hash "$closure")
 	fi
 
 	rm -rf "$dir" && mkdir -p "$stage"
