@@ -16,6 +16,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/program.hpp"
+#include "cli/table.hpp"
 #include "cli/xenstore_view.hpp"
 #include "core/config.hpp"
 #include "core/number.hpp"
@@ -367,26 +368,18 @@ int run_domains(const Dom0Options &options, std::chrono::milliseconds cpu_interv
 			   "running in the guests?\n");
 		return exit_ok;
 	}
-	const std::vector<std::string> header = {"NAME",  "ID",       "TARGET",   "BALLOON", "AVAIL",
-						 "SWAP",  "PSI10 s/f", "FLOOR",   "CPU%",    "UPDATE"};
-	std::vector<std::size_t> width(header.size());
-	for (std::size_t i = 0; i < header.size(); i++)
-		width[i] = header[i].size();
-	for (const auto &row : rows)
-		for (std::size_t i = 0; i < row.size(); i++)
-			width[i] = std::max(width[i], row[i].size());
-	auto print_row = [&](const std::vector<std::string> &row) {
-		std::string line;
-		for (std::size_t i = 0; i < row.size(); i++) {
-			// Name left-aligned, numbers right-aligned.
-			line += i == 0 ? fmt::format("{:<{}}", row[i], width[i])
-				       : fmt::format("  {:>{}}", row[i], width[i]);
-		}
-		fmt::print("{}\n", line);
-	};
-	print_row(header);
-	for (const auto &row : rows)
-		print_row(row);
+	// Name left-aligned, numbers right-aligned.
+	print_table({{"NAME"},
+		     {"ID", Align::right},
+		     {"TARGET", Align::right},
+		     {"BALLOON", Align::right},
+		     {"AVAIL", Align::right},
+		     {"SWAP", Align::right},
+		     {"PSI10 s/f", Align::right},
+		     {"FLOOR", Align::right},
+		     {"CPU%", Align::right},
+		     {"UPDATE", Align::right}},
+		    rows);
 	return exit_ok;
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/table.hpp"
 #include "cli/xenstore_view.hpp"
 #include "core/config.hpp"
 #include "core/number.hpp"
@@ -259,24 +260,7 @@ int run_tunables(const std::string &sysfs_root, bool json)
 		fmt::print("{}\n", out.dump(2));
 		return exit_ok;
 	}
-	std::vector<std::string> header = {"TUNABLE", "VALUE", "BOOT", "COMPUTED", "OWNER"};
-	std::vector<std::size_t> width(header.size());
-	for (std::size_t i = 0; i < header.size(); i++)
-		width[i] = header[i].size();
-	for (const auto &row : rows)
-		for (std::size_t i = 0; i < row.size(); i++)
-			width[i] = std::max(width[i], row[i].size());
-	auto print_row = [&](const std::vector<std::string> &row) {
-		std::string line;
-		for (std::size_t i = 0; i < row.size(); i++)
-			line += (i == 0 ? "" : "  ") + fmt::format("{:<{}}", row[i], width[i]);
-		while (!line.empty() && line.back() == ' ')
-			line.pop_back();
-		fmt::print("{}\n", line);
-	};
-	print_row(header);
-	for (const auto &row : rows)
-		print_row(row);
+	print_table({{"TUNABLE"}, {"VALUE"}, {"BOOT"}, {"COMPUTED"}, {"OWNER"}}, rows);
 	return exit_ok;
 }
 
