@@ -6,7 +6,8 @@ Checks the D-Bus interface against agent/dbus/org.xenmemtune.MemTune1.xml, the r
 data/memtune/, directives (applied, refused when forged, expired, replayed or out of range),
 the ack, local D-Bus calls, reconnecting after xenstored goes away, and a clean SIGTERM.
 
-usage: test_daemon.py DAEMON REPO_ROOT      (ctest passes both)
+usage: test_daemon.py DAEMON REPO_ROOT      (ctest passes both, and puts agent/tests/pylib on
+PYTHONPATH for memtune_testing)
 """
 
 import json
@@ -20,10 +21,10 @@ import time
 import unittest
 import xml.etree.ElementTree as ET
 
+from memtune_testing import GUEST, HOME, FakeXenstored, read_or_none, wait_for
+
 DAEMON = None
 REPO = None
-GUEST = 5
-HOME = f"/local/domain/{GUEST}"
 BUS_NAME = "org.xenmemtune.MemTune1"
 BUS_PATH = "/org/xenmemtune/MemTune1"
 
@@ -56,16 +57,6 @@ SReclaimable:      20000 kB
 SwapTotal:             0 kB
 SwapFree:              0 kB
 """
-
-
-def wait_for(predicate, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def interface_shape(xml_text, name):
@@ -165,10 +156,7 @@ class DaemonCase(unittest.TestCase):
                  what="bus name")
 
     def xs_read(self, path):
-        try:
-            return self.dom0.read(path)
-        except Exception:
-            return None
+        return read_or_none(self.dom0, path)
 
     def busctl(self, *argv, check=True):
         return subprocess.run(["busctl", "--address=" + self.address, *argv],
@@ -453,6 +441,4 @@ class BusPolicy(DaemonCase):
 if __name__ == "__main__":
     DAEMON = os.path.abspath(sys.argv.pop(1))
     REPO = os.path.abspath(sys.argv.pop(1))
-    sys.path.insert(0, os.path.join(REPO, "tests/fake-xenstored"))
-    from harness import FakeXenstored  # noqa: E402
     unittest.main(verbosity=2)

@@ -1,28 +1,20 @@
 """Shared pieces of the integration tests: paths from the environment (set by CMake), running
 memtunectl as a domain, and a scripted guest that plays the agent and the module from the
-guest's own xenstore socket."""
+guest's own xenstore socket. What the D-Bus tests need too is in ../pylib/memtune_testing.py
+and re-exported here."""
 
 import os
 import subprocess
-import sys
 import threading
 import time
 
+from memtune_testing import (GUEST, HOME, FakeXenstored, XsClient,  # noqa: F401
+                             XsClientError, read_or_none, wait_for)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-FAKE_DIR = os.environ.get("FAKE_XENSTORED_DIR",
-                          os.path.join(HERE, "..", "..", "..", "tests", "fake-xenstored"))
-sys.path.insert(0, os.path.abspath(FAKE_DIR))
-
-from harness import FakeXenstored  # noqa: E402,F401
-from xsclient import XsClient, XsClientError  # noqa: E402,F401
-
 MEMTUNECTL = os.environ.get("MEMTUNECTL", "memtunectl")
 XEN_MEMTUNED = os.environ.get("XEN_MEMTUNED", "")
 FAKE_XL = os.path.join(HERE, "fake_xl")
-
-GUEST = 5
-HOME = f"/local/domain/{GUEST}"
-
 
 def memtunectl(server, domid, *argv, env=None, timeout=60):
     """Runs memtunectl connected as domid; returns CompletedProcess (text)."""
@@ -30,23 +22,6 @@ def memtunectl(server, domid, *argv, env=None, timeout=60):
     full_env.update(env or {})
     return subprocess.run([MEMTUNECTL, *argv], env=full_env, capture_output=True, text=True,
                           timeout=timeout, check=False)
-
-
-def wait_for(predicate, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def read_or_none(client, path):
-    try:
-        return client.read(path)
-    except XsClientError:
-        return None
 
 
 class ScriptedGuest(threading.Thread):
