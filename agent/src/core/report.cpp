@@ -124,6 +124,21 @@ KeyValues encode_report(const Report &r)
 	return kv;
 }
 
+KeyValues encode_report_update(const std::optional<Report> &previous, const Report &current)
+{
+	KeyValues now = encode_report(current);
+	if (!previous)
+		return now;
+	const KeyValues before = encode_report(*previous);
+	KeyValues writes;
+	// encode_report() gives the same keys in the same order, seq last, for every report.
+	for (std::size_t i = 0; i + 1 < now.size(); i++)
+		if (now[i].second != before[i].second)
+			writes.push_back(std::move(now[i]));
+	writes.push_back(std::move(now.back()));
+	return writes;
+}
+
 Result<Report> decode_report(const std::map<std::string, std::string> &values)
 {
 	auto find = [&values](const std::string &key) -> Result<std::string> {

@@ -84,6 +84,15 @@ bool target_reached(const BalloonSample &balloon);
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
 KeyValues encode_report(const Report &report);
 
+// The writes that publish `current`, given what the last successful publish left in xenstore
+// (`previous`; nullopt when nothing there can be trusted: first publish, reconnect, resume, a
+// failed publish, a report that vanished). Every key whose encoded value differs from
+// previous's, in encode_report() order, then seq, always and last: seq is what tells Dom0 a
+// new report is complete, so it must be written even when nothing else moved. Values are
+// compared encoded, so a rate that moved but rounds to the same whole page is not rewritten.
+// With no previous, every key. Write them in one xenstore transaction.
+KeyValues encode_report_update(const std::optional<Report> &previous, const Report &current);
+
 // Dom0's side: a report read back from a guest's data/memtune/ (key -> value, keys relative to
 // it, other keys ignored). Everything there is written by the guest, so nothing is trusted:
 // version must be 1, every number strict (see number.hpp), PSI a percentage, balloon keys both

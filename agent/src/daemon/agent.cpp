@@ -100,11 +100,13 @@ io::Result<void> Agent::start()
 	return {};
 }
 
-void Agent::force_publish(std::string why)
+void Agent::force_publish(std::string why, Rewrite rewrite)
 {
 	if (!force_)
 		force_why_ = std::move(why);
 	force_ = true;
+	if (rewrite == Rewrite::every_key)
+		rewrite_all_ = true;
 }
 
 io::Result<Agent::KernelSample> Agent::sample_kernel()
@@ -183,15 +185,24 @@ std::uint64_t Agent::tick(std::uint64_t now_ms)
 io::Result<void> Agent::publish_report(Report report, const std::string &why)
 {
 	report.seq = report_seq_ + 1;
-	KeyValues kv = encode_report(report);
-	if (auto written = write_keys(xs_, kv); !written) {
+	// Only what moved since the last successful publish, seq last: every unchanged key
+	// already holds its value, and a Dom0 reader reads the whole report after seq moves.
+	const KeyValues writes =
+		encode_report_update(rewrite_all_ ? std::nullopt : last_report_, report);
+	if (auto written = write_keys(xs_, writes); !written) {
+		// A commit that failed may still have reached xenstored (the connection died
+		// before its answer): trust nothing, write every key next time.
+		rewrite_all_ = true;
 		note_trouble("cannot publish the report", written.error().message);
 		return written;
 	}
+	rewrite_all_ = false;
 	report_seq_ = report.seq;
 	last_report_ = report;
-	published_kv_ = std::move(kv);
-	io::log_message(LOG_DEBUG, "published report " + std::to_string(report_seq_) + ": " + why);
+	published_kv_ = encode_report(report);
+	io::log_message(LOG_DEBUG, "published report " + std::to_string(report_seq_) + " (" +
+					   std::to_string(writes.size()) +
+					   " keys written): " + why);
 	if (on_published)
 		on_published();
 	return {};
@@ -218,7 +229,9 @@ void Agent::check_report_present()
 		return;
 	if (!seq && io::is_connection_lost(seq.error()))
 		return; // the loop reconnects and republishes
-	force_publish("report missing or changed under data/memtune (resume, restore or another writer)");
+	force_publish("report missing or changed under data/memtune (resume, restore or another "
+		      "writer)",
+		      Rewrite::every_key);
 }
 
 void Agent::on_directive_event()

@@ -44,9 +44,13 @@ public:
 	// Samples the kernel and publishes when core's policy says so (or force is set).
 	// Returns the monotonic ms at which it wants to run again at the latest.
 	std::uint64_t tick(std::uint64_t now_ms);
-	// The next tick publishes whatever the policy says (after a reconnect, a resume, a
-	// vanished report, a D-Bus Refresh()).
-	void force_publish(std::string why);
+	// What a forced publish writes: the keys that changed since the last successful publish,
+	// or every key when what xenstore holds may no longer be what the agent wrote (reconnect,
+	// resume, a vanished report) or someone asked for a full report (D-Bus Refresh()).
+	enum class Rewrite { changed_keys, every_key };
+	// The next tick publishes even inside the minimum interval (after a reconnect, a resume,
+	// a vanished report, a D-Bus Refresh(), an answered directive, a local action).
+	void force_publish(std::string why, Rewrite rewrite = Rewrite::changed_keys);
 
 	// Watch handler of memtune/directive (also runs once at registration).
 	void on_directive_event();
@@ -102,6 +106,9 @@ private:
 	std::optional<Vmstat> last_vmstat_;
 	std::uint64_t last_vmstat_ms_ = 0;
 	std::optional<Report> last_report_;
+	// Set when xenstore may not hold last_report_'s values (nothing published yet, a failed
+	// publish, a reconnect or resume): the next publish writes every key, not only changes.
+	bool rewrite_all_ = true;
 	std::uint64_t last_publish_ms_ = 0;
 	std::uint64_t report_seq_ = 0;
 	KeyValues published_kv_;

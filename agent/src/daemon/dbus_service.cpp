@@ -207,7 +207,8 @@ int DBusService::method_set_swap_mode(sd_bus_message *call, void *userdata, sd_b
 int DBusService::method_refresh(sd_bus_message *call, void *userdata, sd_bus_error *)
 {
 	auto *self = static_cast<DBusService *>(userdata);
-	self->agent_.force_publish("Refresh() from " + caller(call));
+	// A full rewrite: Refresh() is how an operator repairs a report someone else edited.
+	self->agent_.force_publish("Refresh() from " + caller(call), Agent::Rewrite::every_key);
 	// The event loop's timer runs the publish; nudge it through the callback.
 	if (self->on_refresh)
 		self->on_refresh();

@@ -141,7 +141,7 @@ int EventLoop::on_tick(sd_event_source *, uint64_t, void *userdata)
 
 	std::int64_t suspended = boot_minus_monotonic_ms();
 	if (suspended - self->boot_minus_monotonic_ms_ > 1000)
-		self->agent_.force_publish("resumed after a suspend");
+		self->agent_.force_publish("resumed after a suspend", Agent::Rewrite::every_key);
 	self->boot_minus_monotonic_ms_ = suspended;
 
 	// libxenstore does not wake the loop when its connection dies; a non-blocking look at
@@ -180,7 +180,7 @@ int EventLoop::on_reconnect(sd_event_source *, uint64_t, void *userdata)
 	}
 	self->reconnect_failures_ = 0;
 	io::log_message(LOG_NOTICE, "xenstore connection re-opened, watches registered again");
-	self->agent_.force_publish("xenstore reconnected");
+	self->agent_.force_publish("xenstore reconnected", Agent::Rewrite::every_key);
 	self->tick_now();
 	return 0;
 }

@@ -350,6 +350,10 @@ class Robustness(DaemonCase):
         self.assertIsNone(self.xs_read(f"{HOME}/data/memtune/seq"))
         wait_for(lambda: self.xs_read(f"{HOME}/data/memtune/seq"), timeout=15,
                  what="report after reconnect")
+        # The new xenstored has none of the old keys: a reconnect writes every one, not only
+        # those that changed.
+        self.assertEqual(self.xs_read(f"{HOME}/data/memtune/version"), "1")
+        self.assertEqual(self.xs_read(f"{HOME}/data/memtune/mem-total-kb"), "1000000")
         # and the directive watch is registered again
         self.send_directive(1, swappiness=20)
         self.assertEqual(self.wait_ack(1)[0], "applied")

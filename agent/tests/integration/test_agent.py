@@ -76,6 +76,7 @@ def stop_process(process):
                      "XEN_MEMTUNED not set: CMake sets it when the daemon target exists")
 class AgentCase(unittest.TestCase):
     with_bus = False
+    config_text = CONFIG
 
     def setUp(self):
         # Every resource is released by addCleanup as soon as it exists, so a failing setUp
@@ -90,7 +91,7 @@ class AgentCase(unittest.TestCase):
                 f.write(text)
         self.config = os.path.join(self.root, "agent.conf")
         with open(self.config, "w") as f:
-            f.write(CONFIG)
+            f.write(self.config_text)
         self.server = FakeXenstored([(GUEST, "guest1", 1048576, 2097152)]).start()
         self.addCleanup(self.server.stop)
         self.dom0 = self.server.client(0)
@@ -169,6 +170,56 @@ class Report(AgentCase):
         out = self.ctl("domains", "--interval", "0")
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertRegex(out.stdout, r"\nguest1\s+5\s+1024 MiB\s+1024 MiB\s+695 MiB")
+
+
+class ReportWrites(AgentCase):
+    """What a publish writes, seen by a Dom0 watch on data/memtune (xenstored fires it once per
+    node written): the keys that changed since the last publish, then seq."""
+    config_text = CONFIG + "heartbeat_s = 1\n"
+
+    def setUp(self):
+        super().setUp()
+        self.report_dir = f"{HOME}/data/memtune/"
+        self.watcher = self.server.client(0)
+        self.addCleanup(self.watcher.close)
+        self.watcher.watch(self.report_dir.rstrip("/"), "report")
+
+    def next_publish(self):
+        """The report keys one publish wrote, in order, up to and with seq."""
+        keys = []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            path, _ = self.watcher.wait_event(10)
+            if not path.startswith(self.report_dir):
+                continue  # the watch's first event, on data/memtune itself
+            key = path[len(self.report_dir):]
+            if key.startswith("ack/"):
+                continue
+            keys.append(key)
+            if key == "seq":
+                return keys
+        raise AssertionError(f"no complete publish within 10 s, saw {keys}")
+
+    def test_idle_heartbeat_writes_only_seq(self):
+        self.next_publish()  # may have begun before the watch
+        for _ in range(3):
+            self.assertEqual(self.next_publish(), ["seq"])
+        self.assertEqual(read_or_none(self.dom0, f"{self.report_dir}version"), "1")
+
+    def test_a_change_writes_what_moved_and_leaves_the_rest(self):
+        with open(os.path.join(self.root, "proc/meminfo"), "w") as f:
+            f.write(MEMINFO.replace("712304", "612304"))  # MemAvailable -100 MB
+        for _ in range(5):
+            keys = self.next_publish()
+            if "mem-available-kb" in keys:
+                break
+        else:
+            self.fail("MemAvailable was never published")
+        self.assertEqual(keys[-1], "seq")
+        self.assertNotIn("mem-total-kb", keys)
+        self.assertNotIn("version", keys)
+        self.assertEqual(read_or_none(self.dom0, f"{self.report_dir}mem-available-kb"), "612304")
+        self.assertEqual(read_or_none(self.dom0, f"{self.report_dir}mem-total-kb"), "1003412")
 
 
 class Directives(AgentCase):

@@ -134,6 +134,74 @@ TEST_F(AgentTest, VanishedReportIsPublishedAgainInsideTheMinimumInterval)
 	xs_.fire("data/memtune/seq");
 	agent.tick(1100);
 	EXPECT_EQ(xs_.nodes["data/memtune/seq"], "2");
+	EXPECT_EQ(xs_.nodes["data/memtune/version"], "1"); // every key, not only what moved
+}
+
+// Paths under data/memtune/ written since the last clear, relative to it.
+std::vector<std::string> report_writes(io::MemoryXenStore &xs)
+{
+	std::vector<std::string> keys;
+	for (const auto &path : xs.writes)
+		keys.push_back(path.substr(std::string(report_dir).size()));
+	xs.writes.clear();
+	return keys;
+}
+
+TEST_F(AgentTest, HeartbeatWithNothingChangedWritesOnlySeq)
+{
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	agent.tick(1000);
+	EXPECT_EQ(report_writes(xs_).size(), 19u);
+	agent.tick(62000); // past the 60 s heartbeat
+	EXPECT_EQ(xs_.nodes["data/memtune/seq"], "2");
+	EXPECT_EQ(report_writes(xs_), std::vector<std::string>{"seq"});
+	// D-Bus still shows the whole report.
+	EXPECT_EQ(agent.published_report().size(), 19u);
+}
+
+TEST_F(AgentTest, APublishWritesOnlyTheKeysThatMovedSeqLast)
+{
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	agent.tick(1000);
+	report_writes(xs_);
+	put("proc/meminfo", meminfo(500000)); // MemAvailable -100 MB: past the 32 MiB threshold
+	agent.tick(7000);
+	EXPECT_EQ(xs_.nodes["data/memtune/mem-available-kb"], "500000");
+	const std::vector<std::string> moved = {"mem-available-kb", "floor-kb", "floor-reason",
+						"seq"};
+	EXPECT_EQ(report_writes(xs_), moved);
+}
+
+TEST_F(AgentTest, EveryKeyAfterAReconnectOrAFailedPublish)
+{
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	agent.tick(1000);
+	report_writes(xs_);
+	agent.force_publish("xenstore reconnected", Agent::Rewrite::every_key);
+	agent.tick(2000);
+	auto keys = report_writes(xs_);
+	EXPECT_EQ(keys.size(), 19u);
+	EXPECT_EQ(keys.back(), "seq");
+
+	// A directive answered forces a publish, but of what changed only.
+	agent.force_publish("directive answered");
+	agent.tick(3000);
+	EXPECT_EQ(report_writes(xs_), std::vector<std::string>{"seq"});
+
+	// A commit that failed may or may not have reached xenstored: the retry writes all.
+	xs_.failing_commits = 1;
+	agent.force_publish("directive answered");
+	agent.tick(4000);
+	// The store kept the failed transaction's writes; the agent's seq did not move.
+	EXPECT_EQ(xs_.nodes["data/memtune/seq"], "4");
+	report_writes(xs_);
+	agent.tick(9000);
+	keys = report_writes(xs_);
+	EXPECT_EQ(keys.size(), 19u);
+	EXPECT_EQ(xs_.nodes["data/memtune/seq"], "4");
 }
 
 TEST_F(AgentTest, NoDirectiveNoAck)

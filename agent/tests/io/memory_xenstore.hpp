@@ -16,6 +16,7 @@ public:
 	std::map<std::string, std::pair<std::string, WatchHandler>> watches; // token -> path, handler
 	std::vector<std::string> writes;                                      // paths, in order
 	bool alive = true;
+	int failing_commits = 0; // this many transaction_end calls fail with EIO (writes stay)
 
 	Result<std::string> read(const std::string &path, TransactionId) override
 	{
@@ -60,7 +61,14 @@ public:
 		return "/local/domain/" + std::to_string(domid);
 	}
 	Result<TransactionId> transaction_start() override { return TransactionId{1}; }
-	Result<void> transaction_end(TransactionId, bool) override { return {}; }
+	Result<void> transaction_end(TransactionId, bool) override
+	{
+		if (failing_commits > 0) {
+			failing_commits--;
+			return Error{EIO, "transaction end: Input/output error"};
+		}
+		return {};
+	}
 	Result<std::string> watch(const std::string &path, WatchHandler handler) override
 	{
 		std::string token = "t" + std::to_string(watches.size() + 1);

@@ -3,6 +3,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -148,6 +149,92 @@ TEST(Report, EncodeUnknownBalloonAndHostileValues)
 		EXPECT_LE(v.size(), 200u) << k; // far below xenstore's 2048-byte node limit
 }
 
+std::map<std::string, std::string> as_map(const KeyValues &kv)
+{
+	return {kv.begin(), kv.end()};
+}
+
+Report published_report()
+{
+	ReportInputs in;
+	in.meminfo = sample_meminfo();
+	in.rates = {12.4, 0.5, 1999.5};
+	in.pressure.some = {1234, 500, 120, 99};
+	in.balloon = BalloonSample{1048576, 1048576};
+	in.floor_margin_kb = 65536;
+	Report r = assemble_report(in);
+	r.seq = 17;
+	return r;
+}
+
+std::vector<std::string> keys_of(const KeyValues &kv)
+{
+	std::vector<std::string> keys;
+	for (const auto &[k, v] : kv)
+		keys.push_back(k);
+	return keys;
+}
+
+TEST(ReportUpdate, WithoutATrustedPreviousEveryKeyIsWrittenSeqLast)
+{
+	// First publish, and after a reconnect, resume or failed publish, when the agent passes
+	// no previous even though it still has the same report.
+	Report r = published_report();
+	EXPECT_EQ(encode_report_update(std::nullopt, r), encode_report(r));
+	Report next = r;
+	next.seq = 18;
+	const auto writes = encode_report_update(std::nullopt, next);
+	EXPECT_EQ(writes.size(), 19u);
+	EXPECT_EQ(writes.back(), (std::pair<std::string, std::string>{"seq", "18"}));
+}
+
+TEST(ReportUpdate, OnlyChangedKeysThenSeq)
+{
+	struct Case {
+		const char *name;
+		void (*change)(Report &);
+		std::vector<std::string> keys;
+	};
+	const Case cases[] = {
+		{"nothing moved", [](Report &) {}, {"seq"}},
+		{"mem available", [](Report &r) { r.mem_available_kb -= 4096; },
+		 {"mem-available-kb", "seq"}},
+		{"two keys keep the contract order",
+		 [](Report &r) {
+			 r.floor_kb += 1;
+			 r.swap_used_kb += 1;
+		 },
+		 {"swap-used-kb", "floor-kb", "seq"}},
+		// 12.4 and 12.3 both go out as "12": the value on the wire did not change.
+		{"rate moved within its rounding", [](Report &r) { r.swap_in_pps = 12.3; },
+		 {"seq"}},
+		{"rate moved past its rounding", [](Report &r) { r.swap_in_pps = 13; },
+		 {"swap-in-pps", "seq"}},
+		{"balloon became unknown", [](Report &r) { r.balloon.reset(); },
+		 {"balloon-current-kb", "balloon-target-kb", "target-reached", "seq"}},
+		{"balloon moved away from its target",
+		 [](Report &r) { r.balloon->current_kb += 8192; },
+		 {"balloon-current-kb", "target-reached", "seq"}},
+		{"psi some avg10", [](Report &r) { r.psi_some_avg10_centi = 0; },
+		 {"psi-some-avg10", "seq"}},
+		{"floor reason only", [](Report &r) { r.floor_reason = "in use 1 MiB"; },
+		 {"floor-reason", "seq"}},
+		{"only seq moved, as on every publish", [](Report &r) { r.seq += 5; }, {"seq"}},
+	};
+	const Report previous = published_report();
+	for (const auto &c : cases) {
+		Report current = previous;
+		current.seq = previous.seq + 1;
+		c.change(current);
+		const auto writes = encode_report_update(previous, current);
+		EXPECT_EQ(keys_of(writes), c.keys) << c.name;
+		// Each value written is the one a full encoding of current has.
+		const auto full = as_map(encode_report(current));
+		for (const auto &[k, v] : writes)
+			EXPECT_EQ(v, full.at(k)) << c.name << ": " << k;
+	}
+}
+
 struct PublishCase {
 	const char *name;
 	bool have_last;
@@ -217,11 +304,6 @@ TEST(Publish, DecisionTable)
 
 namespace memtune {
 namespace {
-
-std::map<std::string, std::string> as_map(const KeyValues &kv)
-{
-	return {kv.begin(), kv.end()};
-}
 
 Report full_report()
 {
