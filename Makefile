@@ -15,8 +15,8 @@ PREFIX  ?= /usr
 DKMS_NAME    := xen-memtune
 DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf 2>/dev/null)
 
-.PHONY: all deps-kmod deps-agent deps-kunit deps-e2e kmod kmod-check agent agent-test \
-	kunit selftests check e2e demo golden bench install dkms-add dkms-build \
+.PHONY: all deps-kmod deps-agent deps-kunit deps-e2e deps-fuzz kmod kmod-check agent \
+	agent-test fuzz kunit selftests check e2e demo golden bench install dkms-add dkms-build \
 	dkms-install dkms-remove clean
 
 all: kmod agent
@@ -29,6 +29,8 @@ deps-kunit:
 	@scripts/install-deps.sh kunit
 deps-e2e:
 	@scripts/install-deps.sh kmod agent e2e
+deps-fuzz:
+	@scripts/install-deps.sh agent fuzz
 
 # The module, against the Debian headers (kbuild via kmod/Makefile).
 kmod: deps-kmod
@@ -44,6 +46,17 @@ agent: deps-agent
 
 agent-test: agent
 	ctest --test-dir $(BUILD)/agent --output-on-failure
+
+# libFuzzer campaigns of the agent's parsers, FUZZ_RUNS inputs each (agent/fuzz). Not part of
+# `make check`: agent-test only replays the seed corpus, which a g++ build can do. clang builds
+# just the fuzz targets, in their own tree; new corpus entries stay in it.
+FUZZ_RUNS ?= 100000
+fuzz: deps-fuzz
+	cmake -S agent -B $(BUILD)/agent-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+		-DMEMTUNE_FUZZ=ON -DMEMTUNE_FUZZ_RUNS=$(FUZZ_RUNS)
+	cmake --build $(BUILD)/agent-fuzz -j$$(nproc) --target directive_fuzz parsers_fuzz
+	ctest --test-dir $(BUILD)/agent-fuzz -R '^Fuzz\..*Bounded$$' --output-on-failure
 
 kunit: deps-kunit
 	tests/kunit/run.sh
