@@ -536,6 +536,7 @@ int memtune_apply_init(void)
 {
 	struct memtune_tunable *t = memtune.tunables;
 	u64 trp = totalram_pages();
+	u64 init_pages;
 	unsigned int id;
 
 	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
@@ -556,12 +557,17 @@ int memtune_apply_init(void)
 		t[id].present = true;
 	}
 
-	late_freed_pages = memtune_policy_late_freed_pages(trp,
-			t[MEMTUNE_T_THREADS_MAX].boot_value[0], THREAD_SIZE, PAGE_SHIFT);
+	init_pages = memtune_policy_boot_init_pages(t[MEMTUNE_T_THREADS_MAX].boot_value[0],
+			get_num_physpages(), THREAD_SIZE, PAGE_SHIFT);
+	late_freed_pages = memtune_policy_late_freed_pages(trp, init_pages);
 	boot_used_pages = memtune_policy_boot_used_pages(trp,
 			t[MEMTUNE_T_USER_RESERVE_KBYTES].boot_value[0], PAGE_SHIFT);
-	/* fs/eventpoll.c: eventpoll_init() saw totalram before the late frees. */
-	ep_item_cost = memtune_policy_derive_cost(trp - totalhigh_pages() - late_freed_pages,
+	/*
+	 * fs/eventpoll.c: eventpoll_init() saw the initcalls' totalram: before
+	 * the late frees, and in a HVM/PVH guest booted below maxmem, before
+	 * the balloon gave memory back (then totalram now would halve the cost).
+	 */
+	ep_item_cost = memtune_policy_derive_cost((init_pages ?: trp) - totalhigh_pages(),
 			25, t[MEMTUNE_T_EPOLL_MAX_USER_WATCHES].boot_value[0], PAGE_SHIFT);
 	last_written_kb = memtune.boot_kb;
 	return 0;

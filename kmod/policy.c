@@ -637,8 +637,8 @@ u64 memtune_policy_boot_used_pages(u64 boot_totalram_pages,
 	       boot_totalram_pages - free_pages : 0;
 }
 
-u64 memtune_policy_late_freed_pages(u64 totalram_pages, u64 boot_threads_max,
-				    u64 thread_size, unsigned int page_shift)
+u64 memtune_policy_boot_init_pages(u64 boot_threads_max, u64 present_pages,
+				   u64 thread_size, unsigned int page_shift)
 {
 	u64 per_thread, init_trp;
 
@@ -650,7 +650,13 @@ u64 memtune_policy_late_freed_pages(u64 totalram_pages, u64 boot_threads_max,
 	if (!per_thread)
 		return 0;
 	init_trp = boot_threads_max * per_thread + per_thread / 2;
-	return totalram_pages > init_trp ? totalram_pages - init_trp : 0;
+	return init_trp <= present_pages ? init_trp : 0;
+}
+
+u64 memtune_policy_late_freed_pages(u64 totalram_pages, u64 boot_init_pages)
+{
+	return boot_init_pages && totalram_pages > boot_init_pages ?
+	       totalram_pages - boot_init_pages : 0;
 }
 
 u64 memtune_policy_derive_cost(u64 lowmem_pages, unsigned int divisor,

@@ -231,15 +231,24 @@ u64 memtune_policy_boot_used_pages(u64 boot_totalram_pages,
 				   unsigned int page_shift);
 
 /*
- * boot_late_freed_pages from the boot value of kernel.threads-max, which
- * kernel/fork.c: set_max_threads() computed in start_kernel() as
- * totalram * PAGE_SIZE / (8 * THREAD_SIZE): totalram now minus the
- * totalram that value implies.  Valid while totalram has not moved since
- * boot (call it at load, before any resize); 0 when threads-max was
- * clamped or an admin changed it to something larger.
+ * totalram_pages() as start_kernel() and the boot's initcalls saw it, from
+ * the boot value of kernel.threads-max, which kernel/fork.c:
+ * set_max_threads() computed as totalram * PAGE_SIZE / (8 * THREAD_SIZE).
+ * In a HVM or PVH guest booted below maxmem it is maxmem's (the kernel
+ * counted every page of its e820 until the balloon gave the rest back),
+ * so it can be above totalram now.  0 when unknown: threads-max clamped,
+ * or implying more pages than present_pages (an admin raised it).
  */
-u64 memtune_policy_late_freed_pages(u64 totalram_pages, u64 boot_threads_max,
-				    u64 thread_size, unsigned int page_shift);
+u64 memtune_policy_boot_init_pages(u64 boot_threads_max, u64 present_pages,
+				   u64 thread_size, unsigned int page_shift);
+
+/*
+ * boot_late_freed_pages: totalram now minus boot_init_pages (init memory
+ * and the initramfs, freed after the initcalls).  Valid while the balloon
+ * has not moved since boot (call it at load, before any resize); 0 when
+ * init_pages is unknown (0) or not below totalram.
+ */
+u64 memtune_policy_late_freed_pages(u64 totalram_pages, u64 boot_init_pages);
 
 /*
  * Per-item cost (bytes) behind a boot value of the form

@@ -209,7 +209,8 @@ static void policy_test_golden(struct kunit *test)
 		   ARRAY_SIZE(golden_rows));
 	if (thr)
 		late = memtune_policy_late_freed_pages(first->totalram_pages,
-						       thr->v[0], 16384, 12);
+				memtune_policy_boot_init_pages(thr->v[0], U64_MAX,
+							       16384, 12));
 	kunit_info(test, "pages freed after the initcalls: %llu", late);
 
 	for (r = 0; r < ARRAY_SIZE(golden_rows); r++) {
@@ -622,17 +623,21 @@ static void policy_test_estimators(struct kunit *test)
 
 	/* threads-max 1600: start_kernel saw 1600 * 32 + 16 pages */
 	KUNIT_EXPECT_EQ(test,
-			memtune_policy_late_freed_pages(51231, 1600, 16384, 12),
-			15ULL);
+			memtune_policy_boot_init_pages(1600, 60000, 16384, 12),
+			51216ULL);
+	/* clamped, or more than the RAM present (an admin raised it): unknown */
 	KUNIT_EXPECT_EQ(test,
-			memtune_policy_late_freed_pages(60000, 1600, 16384, 12),
+			memtune_policy_boot_init_pages(20, 60000, 16384, 12),
+			0ULL);
+	KUNIT_EXPECT_EQ(test,
+			memtune_policy_boot_init_pages(4194304, 60000, 16384, 12),
+			0ULL);
+	KUNIT_EXPECT_EQ(test, memtune_policy_late_freed_pages(51231, 51216), 15ULL);
+	KUNIT_EXPECT_EQ(test, memtune_policy_late_freed_pages(60000, 51216),
 			8784ULL);
-	KUNIT_EXPECT_EQ(test,
-			memtune_policy_late_freed_pages(60000, 20, 16384, 12),
-			0ULL);
-	KUNIT_EXPECT_EQ(test,
-			memtune_policy_late_freed_pages(40000, 1600, 16384, 12),
-			0ULL);
+	KUNIT_EXPECT_EQ(test, memtune_policy_late_freed_pages(60000, 0), 0ULL);
+	/* HVM/PVH booted below maxmem: the boot saw more than there is now */
+	KUNIT_EXPECT_EQ(test, memtune_policy_late_freed_pages(40000, 51216), 0ULL);
 
 	/* (244767 / 25 pages) * 4096 / 217933 = 184.0 */
 	KUNIT_EXPECT_EQ(test, memtune_policy_derive_cost(244767, 25, 217933, 12),

@@ -1,0 +1,75 @@
+# e2e-timeout: 500
+# The module in a PVH DomU (runs in its own Xen boot: see run.sh, names starting with pvh-).
+# PVH is not PV: xen-balloon.c applies memory/target minus target_diff (the part of static-max
+# the guest never saw as RAM), the kernel booted below maxmem counted maxmem's pages until the
+# balloon gave them back (so its boot values are maxmem's), THP is on (PV has no large pages),
+# and the guard must put a refused target back in the balloon's terms. Checks: a grow and a
+# shrink are neither refused nor capped, the module answers each (target-kb), every managed
+# value matches a PVH guest booted natively at that size in the same run (the PV golden table
+# does not hold PVH values), and a hostile target is refused and undone.
+s=pvh-kmod
+info "$s: Xen capabilities: $(xl info | sed -n 's/^xen_caps *: *//p')"
+
+# reference MIB: a PVH guest booted natively at MIB (memory = maxmem, no module); its values.
+reference()
+{
+	if ! DOMU_TYPE=pvh domu_create "u-ref$1" "$1" "$1"; then
+		fail "$s-reference-$1" "the reference PVH guest did not boot"
+		return 1
+	fi
+	domu_run "u-ref$1" /e2e/collect-values.sh >"/tmp/pvh-ref$1"
+	domu_destroy "u-ref$1"
+}
+
+DOMU_TYPE=pvh domu_boot_with_kmod u-pvh 512 1024 "$s-load" || return 0 2>/dev/null || exit 0
+id=$(domu_id u-pvh)
+wait_until 60 sh -c ". /e2e/lib.sh; [ -n \"\$(kmod_ack u-pvh applied-kb)\" ]"
+info "$s: booted, applied-kb $(kmod_ack u-pvh applied-kb), balloon (target current) $(domu_balloon u-pvh), static-max $(xenstore-read /local/domain/$id/memory/static-max)"
+info "$s: at boot: $(domu_run u-pvh 'grep -E "^(threads_max|epoll|min_free)" /tmp/boot-values' | tr '\n' ' ')"
+
+# Grow to 1024 MiB, shrink back to 512 MiB: the conntrack table moves in powers of two (by
+# design, see policy.c), so only power-of-two sizes compare one to one with a native boot.
+for step in 1024:grow 512:shrink; do
+	mib=${step%%:*}
+	what=${step#*:}
+	t0=$(now_ms)
+	xl mem-set u-pvh "${mib}m"
+	domu_settle u-pvh 180 >/dev/null
+	wait_until 90 sh -c ". /e2e/lib.sh; [ \"\$(kmod_ack u-pvh target-kb)\" = $((mib * 1024)) ] &&
+		[ \"\$(kmod_ack u-pvh state)\" = idle ]"
+	say "TIME $s $what-to-ack $(($(now_ms) - t0))"
+	bal=$(domu_balloon u-pvh)
+	info "$s: after the $what to $mib MiB: balloon (target current) $bal, applied-kb $(kmod_ack u-pvh applied-kb)"
+	check_eq "$s-$what-not-refused" "$(kmod_ack u-pvh refused-count)" ""
+	check_eq "$s-$what-target-echoed" "$(kmod_ack u-pvh target-kb)" $((mib * 1024))
+	# The balloon's own target: memory/target less the low memory hole, never the floor or a cap.
+	check_true "$s-$what-balloon-target" "balloon $bal for $mib MiB" within 1 "${bal%% *}" $((mib * 1024))
+	reference "$mib" || continue
+	if [ $what = grow ]; then
+		E2E_REFERENCE=/tmp/pvh-ref$mib compare_golden "$s-$what" u-pvh "$mib" 1024
+		continue
+	fi
+	# A kernel that boots with under 512 MiB of RAM leaves THP off (mm/huge_memory.c:
+	# hugepage_init()), and with it khugepaged's raise of min_free_kbytes; the running guest
+	# keeps THP and khugepaged, which re-raises min_free_kbytes on any memory hotplug. The
+	# module follows the running kernel: its value is khugepaged's, at least the native one.
+	E2E_SKIP_COLUMNS=min_free_kbytes E2E_REFERENCE=/tmp/pvh-ref$mib \
+		compare_golden "$s-$what" u-pvh "$mib" 1024
+	got=$(domu_run u-pvh 'cat /proc/sys/vm/min_free_kbytes')
+	native=$(awk '$1 == "min_free_kbytes" { print $2 }' /tmp/pvh-ref$mib)
+	info "$s: min_free_kbytes at $mib MiB: module $got (THP $(domu_run u-pvh 'cat /sys/kernel/mm/transparent_hugepage/enabled')), native boot $native"
+	check_true "$s-$what-min_free_kbytes-khugepaged" "module $got, native boot $native" \
+		[ "$got" -ge "$native" ]
+done
+
+# A hostile target: refused, and the balloon goes back to where it was (in the balloon's terms).
+before=$(domu_balloon u-pvh | cut -d' ' -f1)
+xenstore-write "/local/domain/$id/memory/target" 0
+sleep 6
+check_true "$s-hostile-alive" "guest died" domu_alive u-pvh
+check_true "$s-hostile-refused" "refused-count '$(kmod_ack u-pvh refused-count)', reason '$(kmod_ack u-pvh refused-reason)'" \
+	[ -n "$(kmod_ack u-pvh refused-count)" ]
+after=$(domu_balloon u-pvh | cut -d' ' -f1)
+check_true "$s-hostile-undone" "balloon target $before -> $after" within 1 "$after" "$before"
+xl mem-set u-pvh 512m
+scan_consoles "$s-consoles-clean"
