@@ -21,26 +21,14 @@ import time
 import unittest
 import xml.etree.ElementTree as ET
 
-from memtune_testing import GUEST, HOME, FakeXenstored, read_or_none, wait_for
+from memtune_testing import (GUEST, HOME, PRIVATE_BUS_CONFIG, FakeXenstored, read_or_none,
+                             start_private_bus, wait_for)
 
 DAEMON = None
 REPO = None
 BUS_NAME = "org.xenmemtune.MemTune1"
 BUS_PATH = "/org/xenmemtune/MemTune1"
 
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
 
 MEMINFO = """MemTotal:        1000000 kB
 MemFree:          200000 kB
@@ -78,20 +66,15 @@ class DaemonCase(unittest.TestCase):
         self.server = FakeXenstored([(GUEST, "guest1", 1048576, 2097152)],
                                     workdir=self.make_dir("xs")).start()
         self.dom0 = self.server.client(0)
-        self.bus_socket = os.path.join(self.dir, "bus.sock")
-        with open(os.path.join(self.dir, "bus.conf"), "w") as f:
-            f.write(self.bus_config())
-        self.bus = subprocess.Popen(["dbus-daemon", "--nofork", "--config-file",
-                                     os.path.join(self.dir, "bus.conf")],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: os.path.exists(self.bus_socket), what="dbus-daemon socket")
+        self.bus, self.bus_socket = start_private_bus(self.dir, self.bus_config())
         self.address = "unix:path=" + self.bus_socket
         self.daemon_log = open(os.path.join(self.dir, "daemon.log"), "w+")
         self.daemon = None
         self.start_daemon()
 
     def bus_config(self):
-        return BUS_CONFIG.format(socket=self.bus_socket)
+        """The busconfig text, {socket} for the socket path."""
+        return PRIVATE_BUS_CONFIG
 
     def tearDown(self):
         if self.daemon and self.daemon.poll() is None:
@@ -408,7 +391,7 @@ class BusPolicy(DaemonCase):
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>system</type>
-  <listen>unix:path={self.bus_socket}</listen>
+  <listen>unix:path={{socket}}</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
     <allow user="*"/>

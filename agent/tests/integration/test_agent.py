@@ -13,6 +13,7 @@ import unittest
 
 from common import (FAKE_XL, GUEST, HOME, XEN_MEMTUNED, FakeXenstored, memtunectl,
                     read_or_none, wait_for)
+from memtune_testing import start_private_bus
 
 MEMINFO = """MemTotal:        1003412 kB
 MemFree:          300000 kB
@@ -46,20 +47,6 @@ CONFIG = """[report]
 min_interval_s = 1
 """
 
-# A private bus that lets the test's own user own and call anything.
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
 
 
 def stop_process(process):
@@ -98,14 +85,8 @@ class AgentCase(unittest.TestCase):
         self.addCleanup(self.dom0.close)
         bus_args = ["--no-dbus"]
         if self.with_bus:
-            socket_path = os.path.join(self.root, "bus.sock")
-            with open(os.path.join(self.root, "bus.conf"), "w") as f:
-                f.write(BUS_CONFIG.format(socket=socket_path))
-            bus = subprocess.Popen(["dbus-daemon", "--nofork", "--config-file",
-                                    os.path.join(self.root, "bus.conf")],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            bus, socket_path = start_private_bus(self.root)
             self.addCleanup(stop_process, bus)
-            wait_for(lambda: os.path.exists(socket_path), 10, "the private dbus-daemon")
             self.bus_address = "unix:path=" + socket_path
             bus_args = ["--bus-address", self.bus_address]
         self.agent_log = open(os.path.join(self.root, "agent.log"), "w+")

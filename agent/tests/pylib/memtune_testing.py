@@ -1,10 +1,11 @@
 """What the agent's Python tests share (tests/integration and tests/dbus): the fake xenstored
-and its client, the guest's domid and home, reading a key that may be missing, and waiting
-for a condition. ctest puts this folder on PYTHONPATH; to run a test by hand:
+and its client, the guest's domid and home, reading a key that may be missing, waiting for a
+condition, and a private dbus-daemon. ctest puts this folder on PYTHONPATH; to run a test by hand:
 PYTHONPATH=agent/tests/pylib python3 ...
 """
 
 import os
+import subprocess
 import sys
 import time
 
@@ -38,3 +39,34 @@ def read_or_none(client, path):
         return client.read(path)
     except XsClientError:
         return None
+
+
+# A private bus on which the test's own user may own, call and watch anything; {socket} is the
+# path it listens on.
+PRIVATE_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow receive_sender="*"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
+def start_private_bus(directory, config=PRIVATE_BUS_CONFIG):
+    """Starts a dbus-daemon listening on directory/bus.sock and returns (process, socket path).
+    config is the busconfig text, with {socket} where the socket path goes."""
+    socket_path = os.path.join(directory, "bus.sock")
+    config_path = os.path.join(directory, "bus.conf")
+    with open(config_path, "w") as f:
+        f.write(config.format(socket=socket_path))
+    process = subprocess.Popen(["dbus-daemon", "--nofork", "--config-file", config_path],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: os.path.exists(socket_path), 10, "the private dbus-daemon's socket")
+    return process, socket_path
