@@ -357,6 +357,7 @@ void memtune_guard_target_event(const struct memtune_target_event *ev)
 {
 	unsigned long tgt, cur, want, expected;
 	u64 now = ktime_get_ns();
+	bool in_window;
 
 	spin_lock(&guard.lock);
 	if (guard.stopping)
@@ -397,6 +398,7 @@ void memtune_guard_target_event(const struct memtune_target_event *ev)
 	}
 
 	/* A valid value ends any restore window. */
+	in_window = guard.window_until_ns != 0;
 	guard.window_until_ns = 0;
 	expected = ev->target_kb >> (PAGE_SHIFT - 10);
 	expected = expected > guard.target_diff_pages ?
@@ -421,6 +423,14 @@ void memtune_guard_target_event(const struct memtune_target_event *ev)
 		guard.window_until_ns = now + GUARD_WINDOW_NS;
 		kick_poll_locked();
 		goto out;
+	}
+	if (in_window && tgt != expected) {
+		/*
+		 * The balloon's watch may have applied this value before ours
+		 * ran, and the poll, still inside the window, put the window's
+		 * target back over it.  The operator's value wins: apply it.
+		 */
+		balloon_set_new_target(expected);
 	}
 	guard.good_pages = expected;
 	guard.seen_pages = expected;

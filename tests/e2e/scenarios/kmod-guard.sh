@@ -86,6 +86,16 @@ for v in $blank; do
 	IFS='|'
 done
 unset IFS
+# A valid value written while a refusal's restore window is open wins over the window: the
+# guard's poll must not put the window's target back over it (CI once saw xl mem-set lose to
+# a window opened by the below-floor refusal just before it).
+for v in 458752 491520 524288; do
+	xenstore-write "/local/domain/$id/memory/target" abc
+	sleep 0.3
+	xenstore-write "/local/domain/$id/memory/target" $v
+	sleep 3
+	check_eq "$s-valid-in-window-$v-wins" "$(target_of u-g)" $v
+done
 xenstore-write "/local/domain/$id/memory/target" $good
 domu_settle u-g 60 >/dev/null
 
