@@ -63,6 +63,7 @@ e2e_qemu()
 	shift 2
 	mkdir -p "$E2E_LOGS"
 	: >"$log"
+	E2E_RUN_LOGS="${E2E_RUN_LOGS:-} $log"
 	t0=$(date +%s)
 	e2e_log "boot $name: qemu-system-x86_64 $* (timeout ${limit}s, log $log)"
 	timeout --kill-after=15 "$limit" qemu-system-x86_64 -machine pc -smp 2 \
@@ -71,7 +72,7 @@ e2e_qemu()
 	pid=$!
 	E2E_QEMU_PIDS="$E2E_QEMU_PIDS $pid"
 	tail -n +1 -f --pid="$pid" "$log" 2>/dev/null | tr -d '\r' |
-		sed -un 's/.*@@E2E \(ok - \|FAIL - \)/\1/p; s/.*@@E2E \(INFO\|TIME\|GUARD\) /# \1 /p' &
+		sed -un 's/.*@@E2E \(ok - \|FAIL - \)/\1/p; s/.*@@E2E \(INFO\|TIME\|GUARD\|RETRY\) /# \1 /p' &
 	follower=$!
 	wait "$pid"
 	rc=$?
@@ -138,6 +139,12 @@ e2e_boot_bare()
 
 e2e_summary()
 {
+	# CI shows only the tail of the output: repeat what went wrong, and every retried boot.
+	if [ -n "${E2E_RUN_LOGS:-}" ]; then
+		# shellcheck disable=SC2086
+		cat $E2E_RUN_LOGS | tr -d '\r' | grep -E '@@E2E (FAIL - |RETRY )' |
+			sed 's/.*@@E2E /# again: /'
+	fi
 	echo "$E2E_PASSED passed, $E2E_FAILED failed"
 	[ "$E2E_FAILED" -eq 0 ] && [ "$E2E_PASSED" -gt 0 ]
 }

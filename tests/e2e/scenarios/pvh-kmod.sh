@@ -13,6 +13,7 @@ info "$s: Xen capabilities: $(xl info | sed -n 's/^xen_caps *: *//p')"
 # reference MIB: a PVH guest booted natively at MIB (memory = maxmem, no module); its values.
 reference()
 {
+	rm -f "/tmp/pvh-ref$1"
 	if ! DOMU_TYPE=pvh domu_create "u-ref$1" "$1" "$1"; then
 		fail "$s-reference-$1" "the reference PVH guest did not boot"
 		return 1
@@ -20,6 +21,14 @@ reference()
 	domu_run "u-ref$1" /e2e/collect-values.sh >"/tmp/pvh-ref$1"
 	domu_destroy "u-ref$1"
 }
+
+# The references boot first, each alone. Under TCG, a PVH guest that boots while another one
+# runs (here the module's guest, whose guard polls every 20 ms) triple-faulted in 2 of 3
+# boots in one run and hung in CI; alone, 24 of 24 came up. The fault is in QEMU's emulation
+# of nested paging across guest switches, not in the guests.
+for mib in 1024 512; do
+	reference "$mib"
+done
 
 DOMU_TYPE=pvh domu_boot_with_kmod u-pvh 512 1024 "$s-load" || return 0 2>/dev/null || exit 0
 id=$(domu_id u-pvh)
@@ -44,7 +53,7 @@ for step in 1024:grow 512:shrink; do
 	check_eq "$s-$what-target-echoed" "$(kmod_ack u-pvh target-kb)" $((mib * 1024))
 	# The balloon's own target: memory/target less the low memory hole, never the floor or a cap.
 	check_true "$s-$what-balloon-target" "balloon $bal for $mib MiB" within 1 "${bal%% *}" $((mib * 1024))
-	reference "$mib" || continue
+	[ -s "/tmp/pvh-ref$mib" ] || continue
 	if [ $what = grow ]; then
 		E2E_REFERENCE=/tmp/pvh-ref$mib compare_golden "$s-$what" u-pvh "$mib" 1024
 		continue
