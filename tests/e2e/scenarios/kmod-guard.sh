@@ -126,8 +126,9 @@ sleep 3
 check_true "$s-static-max-followed" "refused-count '$(kmod_ack u-g refused-count)' (was '$count0'), reason '$(kmod_ack u-g refused-reason)', static-max $(xenstore-read /local/domain/$id/memory/static-max)" \
 	[ "$(kmod_ack u-g refused-count)" = "$count0" ]
 xenstore-write "/local/domain/$id/memory/target" $((1024 * 1024))
-sleep 3
+refused_static_max="[ \"\$(xenstore-read /local/domain/$id/data/memtune/kmod/refused-count)\" != '$count0' ] &&
+	xenstore-read /local/domain/$id/data/memtune/kmod/refused-reason | grep -q static-max"
+wait_until 30 sh -c "$refused_static_max"
 check_true "$s-above-new-static-max-refused" "refused-reason '$(kmod_ack u-g refused-reason)'" \
-	sh -c "[ \"\$(xenstore-read /local/domain/$id/data/memtune/kmod/refused-count)\" != '$count0' ] &&
-		xenstore-read /local/domain/$id/data/memtune/kmod/refused-reason | grep -q static-max"
+	sh -c "$refused_static_max"
 scan_consoles "$s-consoles-clean" u-k
