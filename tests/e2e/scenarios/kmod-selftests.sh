@@ -1,4 +1,4 @@
-# e2e-timeout: 600
+# e2e-timeout: 300
 # The kselftest-harness sysfs tests (tests/selftests, make selftests) inside a PV DomU with the
 # module loaded.
 s=kmod-selftests
