@@ -24,8 +24,8 @@ reference()
 
 # The references boot first, each alone. Under TCG, a PVH guest that boots while another one
 # runs (here the module's guest, whose guard polls every 20 ms) triple-faulted in 2 of 3
-# boots in one run and hung in CI; alone, 24 of 24 came up. The fault is in QEMU's emulation
-# of nested paging across guest switches, not in the guests.
+# boots in one run and hung in CI; alone, 24 of 24 came up. The faulting guests ran none of
+# our code; the suspect is QEMU's TCG emulation of nested paging, which PVH needs here.
 for mib in 1024 512; do
 	reference "$mib"
 done
