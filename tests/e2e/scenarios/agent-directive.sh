@@ -1,4 +1,5 @@
 # e2e-timeout: 500
+# e2e-checks: 13
 # Issue 3: the agent (xen-memtuned, busybox init, --no-dbus) in a PV DomU publishes its report;
 # `memtunectl domains` in Dom0 shows it; `memtunectl directive` (swap mode with a loop-device
 # swap, which the guest counts as a disk, and a zram device; then a reclaim) is applied and

@@ -1,4 +1,5 @@
 # e2e-timeout: 600
+# e2e-checks: 24
 # make demo: a DomU's kernel values before and after a grow and a shrink, beside what the
 # kernel would have kept without the module (its boot values) and what a guest booted at that
 # size computes (the golden table); then a directive to the agent and its acknowledgement.

@@ -1,4 +1,5 @@
 # e2e-timeout: 600
+# e2e-checks: 49
 # Issue 2: a DomU booted at 512 MiB with maxmem 2048 MiB, grown with `xl mem-set` to 2048 MiB:
 # once the balloon settles, every managed value equals the golden value of a guest booted at
 # 2048 MiB. Then shrunk to 1024 MiB: the values follow (golden 1024 row), and the shrink is

@@ -1,4 +1,5 @@
 # e2e-timeout: 600
+# e2e-checks: 32
 # Issue 2: operator resize (Dom0 writes memtune/resize, owned by dom0 and readable by the
 # guest, and reads the module's acknowledgement in data/memtune/kmod/token); an administrator's
 # sysctl -w survives later resizes and shows `admin`; hostile directive nodes and resize
@@ -39,7 +40,7 @@ before=$(domu_run u-ra '/e2e/collect-values.sh')
 long=$(awk 'BEGIN { while (i++ < 2000) printf "x" }')
 for node in directive/seq directive/expires directive/swap-mode directive/reclaim-kb directive/swappiness; do
 	for v in -1 18446744073709551616 "$long" "../../x" "1e9" ""; do
-		xenstore-write "/local/domain/$id/memtune/$node" "$v"
+		xenstore-write -- "/local/domain/$id/memtune/$node" "$v"
 	done
 done
 xenstore-write "/local/domain/$id/memtune/resize" "$long"

@@ -1,4 +1,5 @@
 # e2e-timeout: 500
+# e2e-checks: 47
 # The module in a PVH DomU (runs in its own Xen boot: see run.sh, names starting with pvh-).
 # PVH is not PV: xen-balloon.c applies memory/target minus target_diff (the part of static-max
 # the guest never saw as RAM), the kernel booted below maxmem counted maxmem's pages until the
