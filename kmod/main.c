@@ -2,24 +2,22 @@
 /*
  * xen_memtune: make boot-sized kernel values follow the Xen balloon.
  *
- * This file is the init/exit ladder and the uevent.  The rest follows the
- * data: watch.c (xenstore event, settle) -> policy.c (values for a size) ->
- * apply.c (write them) -> sysfs.c/uevent -> xs_ack.c (tell Dom0).
+ * This file is the init/exit ladder; nothing calls into it.  The rest
+ * follows the data: watch.c (xenstore event, the guard) -> state.c (the
+ * inbox) -> pass.c (settle, uevent) -> policy.c (values for a size) ->
+ * apply.c (write them) -> sysfs.c -> xs_ack.c (tell Dom0).  memtune.h
+ * draws who calls whom.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/ctype.h>
 #include <linux/kobject.h>
 #include <linux/module.h>
 #include <linux/mm.h>
-#include <linux/slab.h>
 #include <linux/workqueue.h>
 
 #include <xen/xen.h>
 
 #include "memtune.h"
-
-struct memtune memtune;
 
 /*
  * /sys/kernel/xen_memtune.  kobject_uevent_env() refuses a kobject with no
@@ -33,82 +31,6 @@ bool memtune_restore_on_unload = true;
 module_param_named(restore_on_unload, memtune_restore_on_unload, bool, 0644);
 MODULE_PARM_DESC(restore_on_unload,
 		 "Put back the boot values of what the module still manages when it is unloaded (default: on)");
-
-static const char * const mode_names[] = {
-	[MEMTUNE_MODE_APPLY] = "apply",
-	[MEMTUNE_MODE_DRY_RUN] = "dry-run",
-	[MEMTUNE_MODE_NOTIFY] = "notify",
-};
-
-static const char * const state_names[] = {
-	[MEMTUNE_STATE_IDLE] = "idle",
-	[MEMTUNE_STATE_SETTLING] = "settling",
-	[MEMTUNE_STATE_APPLYING] = "applying",
-	[MEMTUNE_STATE_DISABLED] = "disabled",
-};
-
-static const char * const owner_names[] = {
-	[MEMTUNE_OWNER_MODULE] = "module",
-	[MEMTUNE_OWNER_ADMIN] = "admin",
-	[MEMTUNE_OWNER_OFF] = "off",
-};
-
-const char *memtune_mode_name(enum memtune_mode mode)
-{
-	return (unsigned int)mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "?";
-}
-
-const char *memtune_state_name(enum memtune_state state)
-{
-	return (unsigned int)state < ARRAY_SIZE(state_names) ? state_names[state] : "?";
-}
-
-const char *memtune_owner_name(enum memtune_owner owner)
-{
-	return (unsigned int)owner < ARRAY_SIZE(owner_names) ? owner_names[owner] : "?";
-}
-
-/*
- * KOBJ_CHANGE on /sys/kernel/xen_memtune with every computed value, e.g.
- * XEN_MEMTUNE_EVENT=apply MODE=apply TOTALRAM_KB=... TCP_MEM="a b c".
- * Sent after every apply pass, and in notify mode instead of writing.
- * memtune.lock held (tunables[] are read).
- */
-void memtune_send_uevent(const char *reason)
-{
-	char *envp[MEMTUNE_NR_TUNABLES + 8];
-	char vals[64];
-	unsigned int n = 0, id, i;
-	char *key;
-
-	envp[n++] = kasprintf(GFP_KERNEL, "XEN_MEMTUNE_EVENT=%s", reason);
-	envp[n++] = kasprintf(GFP_KERNEL, "MODE=%s", memtune_mode_name(memtune.mode));
-	envp[n++] = kasprintf(GFP_KERNEL, "TARGET_KB=%llu", memtune.target_kb);
-	envp[n++] = kasprintf(GFP_KERNEL, "CURRENT_KB=%llu", memtune.current_kb);
-	envp[n++] = kasprintf(GFP_KERNEL, "TOTALRAM_KB=%llu", memtune.applied_kb);
-	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
-		const struct memtune_tunable *t = &memtune.tunables[id];
-
-		if (!t->present)
-			continue;
-		memtune_format_values(vals, sizeof(vals), t->computed, t->nr_values);
-		key = kasprintf(GFP_KERNEL, "%s=%s", memtune_tunable_name(id), vals);
-		if (key)
-			for (i = 0; key[i] && key[i] != '='; i++)
-				key[i] = toupper(key[i]);
-		envp[n++] = key;
-	}
-	envp[n] = NULL;
-
-	for (i = 0; i < n; i++)
-		if (!envp[i])
-			goto out;
-	if (kobject_uevent_env(memtune.kobj, KOBJ_CHANGE, envp))
-		atomic64_inc(&memtune.stats.errors);
-out:
-	for (i = 0; i < n; i++)
-		kfree(envp[i]);
-}
 
 static int __init memtune_init(void)
 {
@@ -148,13 +70,14 @@ static int __init memtune_init(void)
 	err = memtune_apply_init();
 	if (err)
 		goto err_wq;
-	err = memtune_guard_init();
-	if (err)
-		goto err_apply;
+	memtune_pass_init();
+	memtune_pass_allow(true);
+	/* The load pass: an HVM guest below maxmem was sized for maxmem. */
+	memtune_request_resize();
 	err = memtune_sysfs_init(memtune.kobj);
 	if (err)
-		goto err_guard;
-	/* Last: from here on events arrive; the first one is the load pass. */
+		goto err_pass;
+	/* Last: from here on events arrive; the guard starts with xenstore. */
 	err = memtune_watch_init();
 	if (err)
 		goto err_sysfs;
@@ -165,9 +88,9 @@ static int __init memtune_init(void)
 
 err_sysfs:
 	memtune_sysfs_exit();
-err_guard:
-	memtune_guard_exit();
-err_apply:
+err_pass:
+	memtune_pass_allow(false);
+	memtune_pass_exit();
 	memtune_apply_exit();
 err_wq:
 	memtune_ack_flush();
@@ -181,7 +104,8 @@ static void __exit memtune_exit(void)
 {
 	/* Reverse of init: no event, no pass, no sysfs writer after this. */
 	memtune_watch_exit();
-	memtune_guard_exit();
+	memtune_pass_allow(false);
+	memtune_pass_exit();
 	memtune_sysfs_exit();
 
 	mutex_lock(&memtune.lock);

@@ -29,7 +29,6 @@
 
 #include <xen/balloon.h>
 
-#include "guard.h"
 #include "memtune.h"
 #include "parse.h"
 #include "policy.h"
@@ -407,6 +406,7 @@ STATS_COUNTER(events);
 STATS_COUNTER(coalesced);
 STATS_COUNTER(rejected);
 STATS_COUNTER(applies);
+STATS_COUNTER(stalls);
 STATS_COUNTER(errors);
 STATS_VALUE(last_event_ns);
 STATS_VALUE(last_settle_ns);
@@ -429,6 +429,7 @@ static struct attribute *stats_attrs[] = {
 	&stats_coalesced_attr.attr,
 	&stats_rejected_attr.attr,
 	&stats_applies_attr.attr,
+	&stats_stalls_attr.attr,
 	&stats_errors_attr.attr,
 	&stats_last_event_ns_attr.attr,
 	&stats_last_settle_ns_attr.attr,
