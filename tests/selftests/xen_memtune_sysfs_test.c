@@ -55,6 +55,7 @@ static const struct {
 	{ "stats/coalesced", 0444 },
 	{ "stats/rejected", 0444 },
 	{ "stats/applies", 0444 },
+	{ "stats/stalls", 0444 },
 	{ "stats/errors", 0444 },
 	{ "stats/last_event_ns", 0444 },
 	{ "stats/last_settle_ns", 0444 },
@@ -77,7 +78,8 @@ static const char *const numeric_files[] = {
 	"enabled", "settle_ms", "stall_ms", "target_kb", "current_kb",
 	"boot_kb", "preview_kb", "floor_kb", "floor_fixed_kb",
 	"stats/events", "stats/coalesced", "stats/rejected", "stats/applies",
-	"stats/errors", "stats/last_event_ns", "stats/last_settle_ns",
+	"stats/stalls", "stats/errors", "stats/last_event_ns",
+	"stats/last_settle_ns",
 	"stats/last_apply_ns", "stats/settle_duration_ns",
 	"stats/apply_duration_ns", "stats/event_to_apply_ns",
 	"stats/guard_raises", "stats/guard_caps", "stats/guard_restores",
@@ -429,7 +431,7 @@ TEST_F(xm, word_reads_parse)
 	static const char *const modes[] = { "apply", "dry-run", "notify" };
 	static const char *const floor_modes[] = { "auto", "fixed", "off" };
 	static const char *const states[] = {
-		"idle", "settling", "applying", "disabled",
+		"idle", "settling", "applying", "disabled", "stalled",
 	};
 	static const char *const floor_reasons[] = {
 		"unmanaged", "unevictable", "kernel-stack", "slab",
