@@ -387,13 +387,22 @@ static void target_changed(struct xenbus_watch *watch, const char *path,
 static void resize_requested(struct xenbus_watch *watch, const char *path,
 			     const char *token)
 {
-	char *raw = read_node("memtune", "resize", NULL);
+	unsigned int len;
+	char *raw = read_node("memtune", "resize", &len);
 
 	/* Fires once at registration; an absent node asks for nothing. */
 	if (!raw)
 		return;
 	atomic64_inc(&memtune.stats.events);
-	memtune_request_token(raw);
+	/*
+	 * Echoed as it is: a token cut at a NUL or at MEMTUNE_TOKEN_MAX would
+	 * never match what Dom0 wrote, so it is refused, not shortened.
+	 */
+	if (len >= MEMTUNE_TOKEN_MAX || memchr(raw, '\0', len))
+		pr_warn_ratelimited("refusing memtune/resize: %u bytes, or a NUL inside\n",
+				    len);
+	else
+		memtune_request_token(raw);
 	kfree(raw);
 }
 
