@@ -27,7 +27,7 @@
  */
 static struct kset *memtune_kset;
 
-bool memtune_restore_on_unload = true;
+static bool memtune_restore_on_unload = true;
 module_param_named(restore_on_unload, memtune_restore_on_unload, bool, 0644);
 MODULE_PARM_DESC(restore_on_unload,
 		 "Put back the boot values of what the module still manages when it is unloaded (default: on)");

@@ -183,9 +183,6 @@ struct memtune {
 
 extern struct memtune memtune;
 
-/* Module parameter (main.c): restore boot values of managed tunables at unload. */
-extern bool memtune_restore_on_unload;
-
 /* state.c: names, and the inbox every event source asks for a pass through */
 const char *memtune_mode_name(enum memtune_mode mode);	/* "apply" ... */
 const char *memtune_state_name(enum memtune_state state);	/* "idle" ... */
