@@ -10,8 +10,9 @@
  * Who calls whom (the include and call graph of kmod/ has no cycle):
  *
  *   main.c   -> sysfs.c, watch.c, pass.c, apply.c, xs_ack.c, state.c
- *   sysfs.c  -> watch.c (guard info, floor settings), apply.c, xs_ack.c, state.c
- *   watch.c  -> guard.c, parse.c, xs_ack.c, state.c
+ *   sysfs.c  -> watch.c (guard info, floor settings), apply.c, policy.c,
+ *               parse.c, xs_ack.c, state.c
+ *   watch.c  -> guard.c, floor.c, parse.c, xs_ack.c, state.c
  *   pass.c   -> settle.c, apply.c, xs_ack.c, state.c
  *   apply.c  -> policy.c, parse.c, state.c
  *   xs_ack.c -> state.c
