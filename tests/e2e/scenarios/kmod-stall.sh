@@ -1,10 +1,10 @@
 # e2e-timeout: 600
 # e2e-checks: 54
 # Issue 12 item 5: a balloon that cannot reach its target. A DomU booted at 512 MiB (maxmem
-# 2048 MiB) gets Xen's limit lowered to 1024 MiB (`xl mem-max`, which moves only Xen's
-# max_pages) and then a raw memory/target of 1536 MiB, as libxl never writes one without
-# `xl mem-set`: the balloon grows to 1024 MiB, Xen refuses the rest, the balloon thread backs
-# off. The module must say "stalled" (sysfs state, stats/stalls, the ack to Dom0 naming the
+# 2048 MiB) gets Xen's limit (max_pages) lowered to 1024 MiB with `xl mem-max`, and then a raw
+# memory/target of 1536 MiB, which libxl never writes without `xl mem-set` (that raises
+# max_pages with it): the balloon grows to 1024 MiB, Xen refuses the rest, the balloon thread
+# backs off. The module must say "stalled" (sysfs state, stats/stalls, the ack to Dom0 naming the
 # target it follows and the size it applied for) with values that fit the 1024 MiB the guest
 # really has, and keep watching: once Xen allows more, the balloon moves again and the values
 # follow; a reachable target after that is applied as usual.
@@ -14,8 +14,9 @@ id=$(domu_id u-st)
 dom=/local/domain/$id
 static_max=$(xenstore-read $dom/memory/static-max)
 
-# xl mem-max: Xen's max_pages; memory/static-max must stay at maxmem (were it lowered too, the
-# module would refuse 1536 MiB as above static-max and the guard cap the balloon instead).
+# xl mem-max: Xen's max_pages. Debian's xl 4.17 also rewrites memory/static-max (seen in the
+# rig), so it is put back to maxmem: lowered, the module would refuse 1536 MiB as above
+# static-max and the guard would cap the balloon instead, which is kmod-guard's case, not this.
 set_xen_max()
 {
 	xl mem-max u-st "$1"
