@@ -35,11 +35,20 @@
 unsigned long memtune_guard_target_offset(const struct memtune_guard *g,
 					  const struct memtune_guard_sample *s)
 {
-	unsigned long max_pages = s->static_max_kb >> (PAGE_SHIFT - 10);
+	u64 kb = g->offset_static_max_kb ?: s->static_max_kb;
+	unsigned long max_pages = kb >> (PAGE_SHIFT - 10);
 
-	if (!s->target_offset || !s->static_max_kb)
+	if (!s->target_offset || !kb)
 		return 0;
 	return max_pages > s->total_pages ? max_pages - s->total_pages : 0;
+}
+
+/* The first static-max known is the one the offset is measured from. */
+static void note_static_max(struct memtune_guard *g,
+			    const struct memtune_guard_sample *s)
+{
+	if (!g->offset_static_max_kb)
+		g->offset_static_max_kb = s->static_max_kb;
 }
 
 unsigned long memtune_guard_cap_pages(const struct memtune_guard *g,
@@ -233,6 +242,7 @@ void memtune_guard_start(struct memtune_guard *g,
 			 const struct memtune_guard_sample *s,
 			 struct memtune_guard_action *act)
 {
+	note_static_max(g, s);
 	g->good_pages = s->target_pages;
 	g->seen_pages = s->target_pages;
 	g->seen_since_ns = s->now_ns;
@@ -253,6 +263,7 @@ void memtune_guard_on_event(struct memtune_guard *g,
 	u64 now = s->now_ns;
 	bool in_window;
 
+	note_static_max(g, s);
 	update_floor(g, s, false, act);
 	follow_dip(g, s->current_pages, now);
 
@@ -330,6 +341,7 @@ void memtune_guard_on_poll(struct memtune_guard *g,
 			   const struct memtune_guard_sample *s,
 			   struct memtune_guard_action *act)
 {
+	note_static_max(g, s);
 	update_floor(g, s, false, act);
 	check_target(g, s, act);
 	act->poll_ms = next_poll_ms(g);
@@ -339,6 +351,7 @@ void memtune_guard_on_floor(struct memtune_guard *g,
 			    const struct memtune_guard_sample *s,
 			    struct memtune_guard_action *act)
 {
+	note_static_max(g, s);
 	update_floor(g, s, true, act);
 	act->poll_ms = next_poll_ms(g);
 }
@@ -347,6 +360,7 @@ void memtune_guard_on_settings(struct memtune_guard *g,
 			       const struct memtune_guard_sample *s,
 			       struct memtune_guard_action *act)
 {
+	note_static_max(g, s);
 	update_floor(g, s, true, act);
 	/* Root moved the floor: hold the target to the new one now. */
 	g->seen_pages = 0;

@@ -53,6 +53,14 @@ struct memtune_guard {
 	u64 acked_floor_kb;		/* floor-kb last published */
 	bool floor_acked;
 
+	/*
+	 * memory/static-max as the guard first saw it, 0 = not yet: the
+	 * HVM/PVH offset is measured from it, because the balloon driver
+	 * keeps the offset of its first event even when static-max is
+	 * rewritten later (Debian's xl 4.17 mem-max does).
+	 */
+	u64 offset_static_max_kb;
+
 	/* The balloon's dip after the last correction. */
 	u64 dip_until_ns;		/* 0 = not following */
 	unsigned long dip_ref_pages;
@@ -127,10 +135,11 @@ struct memtune_guard_action {
 };
 
 /*
- * Pages of static-max the balloon never counts (HVM/PVH), measured now:
- * static-max minus every page the balloon has seen as RAM (total_pages:
- * what it had at boot plus hot-added memory).  0 for PV and Dom0, and when
- * static-max is unknown.
+ * Pages of static-max the balloon never counts (HVM/PVH), measured at
+ * every use: static-max (the first value the guard saw, see
+ * offset_static_max_kb) minus every page the balloon has seen as RAM
+ * (total_pages: what it had at boot plus hot-added memory).  0 for PV and
+ * Dom0, and when static-max is unknown.
  */
 unsigned long memtune_guard_target_offset(const struct memtune_guard *g,
 					  const struct memtune_guard_sample *s);

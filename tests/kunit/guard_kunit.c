@@ -272,6 +272,22 @@ static void guard_test_hvm_offset(struct kunit *test)
 	s.total_pages = MIB_PAGES(1100);
 	KUNIT_EXPECT_EQ(test, memtune_guard_target_offset(&g, &s), 0UL);
 
+	/*
+	 * static-max rewritten after the first one (Debian's xl mem-max does):
+	 * the balloon keeps its offset, so does the guard; the cap follows.
+	 */
+	s.total_pages = (MIB_KB(1024) - 396) / 4;
+	g.offset_static_max_kb = 0;
+	memtune_guard_on_floor(&g, &s, &act);
+	KUNIT_EXPECT_EQ(test, g.offset_static_max_kb, MIB_KB(1024));
+	s.static_max_kb = MIB_KB(2048);
+	KUNIT_EXPECT_EQ(test, memtune_guard_target_offset(&g, &s), 99UL);
+	KUNIT_EXPECT_EQ(test, memtune_guard_cap_pages(&g, &s),
+			MIB_PAGES(2048) - 99);
+	/* hot-added memory counts: measured from total_pages at each use */
+	s.total_pages += MIB_PAGES(1);
+	KUNIT_EXPECT_EQ(test, memtune_guard_target_offset(&g, &s), 0UL);
+
 	/* A valid 512 MiB target the balloon applied as 512 MiB - 396 kB. */
 	memset(&g, 0, sizeof(g));
 	s = pv_sample(1000, 512, 600);
