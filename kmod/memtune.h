@@ -130,10 +130,11 @@ struct memtune {
 	 * everything that takes it runs in process context and may sleep
 	 * under it (sysctl writes).  Lock order: memtune.lock, then the
 	 * guard's lock (watch.c), then the leaf spinlocks (state.c's inbox,
-	 * xs_ack.c's record), which nothing else is taken under.  Fields read
-	 * without it (sysfs shows, the guard) are written with WRITE_ONCE
-	 * under it and read with READ_ONCE: enabled, mode, settle_ms,
-	 * stall_ms, state, floor_mode, floor_fixed_kb, preview_kb.
+	 * xs_ack.c's record), under which no other lock of the module is
+	 * taken.  Fields read without it (sysfs shows, the guard) are
+	 * written with WRITE_ONCE under it and read with READ_ONCE: enabled,
+	 * mode, settle_ms, stall_ms, state, floor_mode, floor_fixed_kb,
+	 * preview_kb.
 	 */
 	struct mutex lock;
 
