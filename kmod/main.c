@@ -111,7 +111,7 @@ static void __exit memtune_exit(void)
 	mutex_lock(&memtune.lock);
 	if (memtune_restore_on_unload)
 		memtune_restore_all();
-	memtune.state = MEMTUNE_STATE_DISABLED;
+	WRITE_ONCE(memtune.state, MEMTUNE_STATE_DISABLED);
 	memtune_ack_state();
 	mutex_unlock(&memtune.lock);
 

@@ -94,9 +94,9 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 	mutex_lock(&memtune.lock);
 	WRITE_ONCE(memtune.enabled, v);
 	if (!v)
-		memtune.state = MEMTUNE_STATE_DISABLED;
+		WRITE_ONCE(memtune.state, MEMTUNE_STATE_DISABLED);
 	else if (memtune.state == MEMTUNE_STATE_DISABLED)
-		memtune.state = MEMTUNE_STATE_SETTLING;
+		WRITE_ONCE(memtune.state, MEMTUNE_STATE_SETTLING);
 	memtune_ack_state();
 	mutex_unlock(&memtune.lock);
 	/* A pass brings the state and, once enabled, the values up to date. */
