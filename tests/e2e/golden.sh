@@ -36,6 +36,9 @@ pkg=$(dpkg-deb -f "$E2E_DIR"/debs/linux-image-"$E2E_KVER"_*.deb Version)
 	echo "#   from /proc/zoneinfo after boot), populated_zones (up to Normal), balloon_*_kb, thp_enabled"
 	echo "#   (unavailable: Xen PV hides PSE, so no THP and khugepaged never raises min_free_kbytes)."
 	echo "#   hash_*: boot hash-table entries from dmesg (\"... hash table entries: N\"), never resized."
+	echo "#   wmark_{min,low,high}_<zone>, lowmem_reserve_<zone> (largest protection entry), pcp_{high,batch}_<zone>"
+	echo "#   (CPU 0): /proc/zoneinfo after boot, pages, for the populated zones up to Normal."
+	echo "#   Raw serial log of the run: $(basename "${out%.tsv}").log beside this file."
 	echo "#   '-' = the kernel did not print or expose that value at this size."
 } >"$out.tmp"
 awk '
@@ -54,4 +57,5 @@ awk '
 		}
 	}' "$E2E_LOGS/golden.cells" >>"$out.tmp"
 mv "$out.tmp" "$out"
+tr -d '\r' <"$log" >"${out%.tsv}.log"
 echo "golden: wrote $out ($(grep -vc '^#' "$out") lines)"
