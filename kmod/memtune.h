@@ -39,6 +39,11 @@ enum memtune_owner {
 	MEMTUNE_OWNER_MODULE,	/* holds the boot value or our last write */
 	MEMTUNE_OWNER_ADMIN,	/* someone else changed it: never touched again */
 	MEMTUNE_OWNER_OFF,	/* disabled, or absent on this kernel */
+	/*
+	 * the boot it is sized from could not be established at load
+	 * (apply.c: establish_boot()): reported, never written
+	 */
+	MEMTUNE_OWNER_UNKNOWN,
 };
 
 /* Where the settle/apply machine is; shown in sysfs "state". */
