@@ -381,7 +381,7 @@ static const struct policy_case policy_cases[] = {
 	/* fanotify_user_setup(): (lowmem/100 pages) * 4096 / 1264, 8192 .. 1 Mi */
 	{ "fanotify 8 GiB", 2097152, 2097152, MEMTUNE_T_FANOTIFY_MAX_USER_MARKS,
 	  { 67956 } },
-	{ "fanotify floor", 262144, 262144, MEMTUNE_T_FANOTIFY_MAX_USER_MARKS,
+	{ "fanotify floor", 131072, 131072, MEMTUNE_T_FANOTIFY_MAX_USER_MARKS,
 	  { 8192 } },
 	{ "fanotify cap", 1ULL << 30, 1ULL << 30,
 	  MEMTUNE_T_FANOTIFY_MAX_USER_MARKS, { 1048576 } },
