@@ -198,6 +198,47 @@ static void golden_input(const struct golden_row *row, u64 late_freed,
 						       user->v[0], 12);
 }
 
+/*
+ * The boot basis the module establishes in that guest at load (balloon at
+ * its boot size, init_task's RLIMIT_NPROC = threads-max / 2) must agree
+ * with the late frees seen from the smallest row (within one thread's
+ * pages either way) and recover the epoll item cost; its estimates then
+ * feed the row's input, as at run time.
+ */
+static void golden_boot_basis(struct kunit *test, const struct golden_row *row,
+			      u64 late, struct memtune_policy_input *in)
+{
+	const struct golden_cell *thr = golden_cell(row, "threads_max");
+	const struct golden_cell *user = golden_cell(row, "user_reserve_kbytes");
+	const struct golden_cell *ep = golden_cell(row, "epoll_max_user_watches");
+	struct memtune_boot_record r = {
+		.totalram_pages = row->totalram_pages,
+		.balloon_pages = row->size_mib * 256,
+		.boot_balloon_pages = row->size_mib * 256,
+		.thread_size = 16384,
+		.page_shift = 12,
+	};
+	struct memtune_boot_basis b;
+
+	if (!thr || !user || !ep)
+		return;
+	r.init_nproc = thr->v[0] / 2;
+	r.user_reserve_kbytes = user->v[0];
+	r.epoll_max_user_watches = ep->v[0];
+	memtune_policy_boot_basis(&r, &b);
+	KUNIT_EXPECT_EQ_MSG(test, b.doubt, MEMTUNE_BOOT_OK, "%llu MiB", row->size_mib);
+	KUNIT_EXPECT_EQ_MSG(test, b.unknown, 0U, "%llu MiB", row->size_mib);
+	KUNIT_EXPECT_TRUE_MSG(test, b.late_freed_pages + 32 >= late &&
+			      b.late_freed_pages <= late + 32,
+			      "%llu MiB: late frees %llu, smallest row %llu",
+			      row->size_mib, b.late_freed_pages, late);
+	KUNIT_EXPECT_EQ_MSG(test, b.ep_item_cost, (u64)X86_EP_ITEM_COST,
+			    "%llu MiB", row->size_mib);
+	in->boot_late_freed_pages = b.late_freed_pages;
+	in->boot_used_pages = b.boot_used_pages;
+	in->ep_item_cost = b.ep_item_cost;
+}
+
 /* The smallest size: where the late frees weigh most, so are best seen. */
 static const struct golden_row *golden_smallest(void)
 {
@@ -232,6 +273,7 @@ static void policy_test_golden(struct kunit *test)
 		const struct golden_cell *c;
 
 		golden_input(row, late, &in);
+		golden_boot_basis(test, row, late, &in);
 		memtune_policy_compute(&in, &out);
 
 		for (c = row->cells; c->name; c++) {
