@@ -407,3 +407,19 @@ compare_golden()
 		fi
 	done
 }
+
+# golden_ratios WHAT NAME MIB: one INFO line of value / golden MIB row for the values issue 12
+# measured, from compare_golden's /tmp/NAME.now (numbers for the notes; nothing is asserted).
+golden_ratios()
+{
+	local col got want line=""
+
+	for col in threads_max min_free_kbytes file_max wmark_min_dma32 wmark_low_dma32 \
+		wmark_high_dma32 pcp_high_dma32 lowmem_reserve_dma fanotify_max_user_marks \
+		inet_peer_threshold nf_conntrack_expect_max tcp_max_orphans tcp_max_tw_buckets; do
+		got=$(awk -v c="$col" '$1 == c { print $2 }' "/tmp/$2.now")
+		want=$(golden_value "$3" "$col")
+		line="$line $col=$(awk -v g="$got" -v w="$want" 'BEGIN { if (w > 0) printf "%.3f", g / w; else printf "-" }')"
+	done
+	info "$2 value/golden at $3 MiB after $1:$line"
+}

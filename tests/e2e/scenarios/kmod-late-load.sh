@@ -60,12 +60,14 @@ check_true "$s-load-after-grow" "insmod or first pass: $out" [ $? -eq 0 ]
 domu_run "$name" 'dmesg | grep "xen_memtune: boot"' | sed 's/^/@@E2E INFO   | /'
 owned "$name" "$s-grow-owned"
 compare_golden "$s-grow" "$name" 2048 2048
+golden_ratios load-after-grow "$name" 2048
 
 # Shrink to 768 MiB with the late-loaded module: forks, golden.
 resize "$name" 768
 applied_for "$name" 768 "$s-shrink-acked"
 forks "$name" "$s-shrink-forks"
 compare_golden "$s-shrink" "$name" 768 2048
+golden_ratios shrink "$name" 768
 
 # Reload after the shrink (restore_on_unload puts the boot values back in between).
 out=$(domu_run "$name" 'rmmod xen_memtune 2>&1')
@@ -76,6 +78,7 @@ check_true "$s-reload-after-shrink" "insmod or first pass: $out" [ $? -eq 0 ]
 owned "$name" "$s-reload-owned"
 forks "$name" "$s-reload-forks"
 compare_golden "$s-reload" "$name" 768 2048
+golden_ratios reload "$name" 768
 
 # Unloaded across a grow to 1024 MiB, loaded again.
 domu_run "$name" 'rmmod xen_memtune' >/dev/null
@@ -85,6 +88,7 @@ check_true "$s-load-after-regrow" "insmod or first pass: $out" [ $? -eq 0 ]
 owned "$name" "$s-regrow-owned"
 forks "$name" "$s-regrow-forks"
 compare_golden "$s-regrow" "$name" 1024 2048
+golden_ratios regrow "$name" 1024
 
 scan_consoles "$s-consoles-clean"
 exit 0
