@@ -449,7 +449,7 @@ static bool tunable_managed(unsigned int id)
 }
 
 /* One pass over every tunable in the safe order.  memtune.lock held. */
-static int apply_pass(bool shrinking, bool *wrote_min_free)
+static int apply_pass(bool shrinking)
 {
 	unsigned int i, id;
 	int errors = 0, err;
@@ -478,8 +478,6 @@ static int apply_pass(bool shrinking, bool *wrote_min_free)
 		memcpy(t->written, t->computed, sizeof(t->written));
 		memcpy(t->value, t->computed, sizeof(t->value));
 		t->has_written = true;
-		if (id == MEMTUNE_T_MIN_FREE_KBYTES && wrote_min_free)
-			*wrote_min_free = true;
 	}
 	return errors;
 }
@@ -489,7 +487,7 @@ int memtune_apply_computed(void)
 	bool shrinking = memtune.applied_kb < last_written_kb;
 	int errors;
 
-	errors = apply_pass(shrinking, NULL);
+	errors = apply_pass(shrinking);
 	last_written_kb = memtune.applied_kb;
 	return errors;
 }
@@ -557,7 +555,7 @@ int memtune_apply_now(void)
 	memtune.applied_kb = (u64)totalram_pages() << (PAGE_SHIFT - 10);
 	shrinking = memtune.applied_kb < last_written_kb;
 	memtune_compute_now();
-	errors = apply_pass(shrinking, NULL);
+	errors = apply_pass(shrinking);
 	if (memtune.mode != MEMTUNE_MODE_APPLY)
 		goto out;
 	errors += refresh_zone_limits();
@@ -568,7 +566,7 @@ int memtune_apply_now(void)
 	 * what changed).
 	 */
 	memtune_compute_now();
-	errors += apply_pass(shrinking, NULL);
+	errors += apply_pass(shrinking);
 out:
 	last_written_kb = memtune.applied_kb;
 	return errors;
