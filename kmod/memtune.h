@@ -199,9 +199,11 @@ void memtune_apply_exit(void);
 /* Compute every tunable for the memory the kernel has now; lock held. */
 void memtune_compute_now(void);
 /*
- * The settled pass: applied_kb = totalram, compute, write per mode, then
- * once more with the nr_free_buffer_pages() the new watermarks give.
- * Returns the number of failed writes.  memtune.lock held.
+ * The settled pass: applied_kb = totalram, compute, write per mode; in
+ * apply mode then recompute the zone watermarks, pcp and lowmem_reserve
+ * for the pages the zones hold now, and write once more with the
+ * nr_free_buffer_pages() those watermarks give.  Returns the number of
+ * failed writes.  memtune.lock held.
  */
 int memtune_apply_now(void);
 /*
