@@ -15,8 +15,8 @@ forks()
 {
 	local out
 
-	out=$(domu_run "$1" 'i=0; while [ $i -lt 50 ]; do /bin/true || exit 1; i=$((i + 1)); done
-		sh -c "echo forked"' 60)
+	out=$(domu_run "$1" 'i=0; while [ $i -lt 50 ]; do cat /proc/self/stat >/dev/null || exit 1
+		i=$((i + 1)); done; (echo forked) | cat' 60)
 	check_eq "$2" "$out" forked
 }
 
