@@ -28,14 +28,22 @@
 #include <linux/mmzone.h>
 #include <linux/nodemask.h>
 #include <linux/pageblock-flags.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/string.h>
 #include <linux/swap.h>
 #include <linux/thread_info.h>
 #include <linux/user_namespace.h>
 
+#include <asm/xen/hypervisor.h>
+
+#include <net/inetpeer.h>
 #include <net/net_namespace.h>
 #include <net/tcp.h>
 #include <net/udp.h>
+
+#include <xen/balloon.h>
+#include <xen/xen.h>
 
 #include "memtune.h"
 #include "parse.h"
@@ -43,6 +51,7 @@
 #define THP_ENABLED_PATH	"/sys/kernel/mm/transparent_hugepage/enabled"
 #define WSF_PATH		"/proc/sys/vm/watermark_scale_factor"
 #define FILE_MAX_PATH		"/proc/sys/fs/file-max"
+#define LOWMEM_RESERVE_PATH	"/proc/sys/vm/lowmem_reserve_ratio"
 
 /*
  * fs/notify/inotify/inotify.h keeps struct inotify_inode_mark private; its
@@ -59,16 +68,18 @@ struct memtune_inotify_inode_mark {
 	(sizeof(struct memtune_inotify_inode_mark) + 2 * sizeof(struct inode))
 
 /*
- * Fixed at load (before any pass), read-only afterwards: no lock needed.
- * Each is estimated from a boot value, so it is right when the module loads
- * before the first resize (at boot, from /etc/modules-load.d or DKMS):
- * ep_item_cost from fs.epoll.max_user_watches (struct epitem is private to
- * fs/eventpoll.c), boot_used_pages from vm.user_reserve_kbytes,
- * late_freed_pages (init memory, initramfs) from kernel.threads-max.
+ * fs/notify/fanotify/fanotify_user.c: INODE_MARK_COST; net/ipv4/inetpeer.c:
+ * what inet_initpeers() divides 1 % of RAM by.
  */
-static u64 ep_item_cost;
-static u64 boot_used_pages;
-static u64 late_freed_pages;
+#define FANOTIFY_MARK_COST	(2 * sizeof(struct inode))
+#define INET_PEER_COST		L1_CACHE_ALIGN(sizeof(struct inet_peer))
+
+/*
+ * The boot as the module established it at load (memtune_policy_boot_basis()
+ * from what the kernel recorded at boot), fixed before any pass and
+ * read-only afterwards: no lock needed.
+ */
+static struct memtune_boot_basis boot_basis;
 
 /* totalram (KiB) the last pass wrote for: tells shrink from grow. */
 static u64 last_written_kb;
@@ -149,6 +160,8 @@ static long *exported_long(unsigned int id, unsigned int field)
 		return &sysctl_udp_mem[field];
 	case MEMTUNE_T_INOTIFY_MAX_USER_WATCHES:
 		return &init_user_ns.ucount_max[UCOUNT_INOTIFY_WATCHES];
+	case MEMTUNE_T_FANOTIFY_MAX_USER_MARKS:
+		return &init_user_ns.ucount_max[UCOUNT_FANOTIFY_MARKS];
 	default:
 		return NULL;
 	}
@@ -319,15 +332,19 @@ static void fill_input(struct memtune_policy_input *in)
 		}
 	}
 
-	in->boot_used_pages = boot_used_pages;
-	in->boot_late_freed_pages = late_freed_pages;
+	in->boot_used_pages = boot_basis.boot_used_pages;
+	in->boot_late_freed_pages = boot_basis.late_freed_pages;
+	in->unknown = boot_basis.unknown;
+	in->domain_pages = READ_ONCE(balloon_stats.current_pages);
 	in->page_shift = PAGE_SHIFT;
 	in->thread_size = THREAD_SIZE;
 	in->thp_enabled = thp_enabled();
 	in->pageblock_pages = pageblock_nr_pages;
 	in->watermark_scale_factor = read_one(WSF_PATH, 10);
 	in->inotify_watch_cost = INOTIFY_WATCH_COST;
-	in->ep_item_cost = ep_item_cost;
+	in->ep_item_cost = boot_basis.ep_item_cost;
+	in->fanotify_mark_cost = FANOTIFY_MARK_COST;
+	in->inet_peer_size = INET_PEER_COST;
 	in->hlist_head_size = sizeof(struct hlist_head);
 	in->hlist_nulls_head_size = sizeof(struct hlist_nulls_head);
 	in->file_max_is_long_max = read_one(FILE_MAX_PATH, 0) == LONG_MAX;
@@ -412,6 +429,10 @@ static bool tunable_managed(unsigned int id)
 	}
 	if (t->owner == MEMTUNE_OWNER_ADMIN)
 		return false;
+	if (boot_basis.unknown & BIT(id)) {
+		t->owner = MEMTUNE_OWNER_UNKNOWN;
+		return false;
+	}
 	if ((d->flags & MEMTUNE_TF_SKIP_IF_LONG_MAX) && live[0] == LONG_MAX) {
 		t->owner = MEMTUNE_OWNER_ADMIN;
 		return false;
@@ -428,7 +449,7 @@ static bool tunable_managed(unsigned int id)
 }
 
 /* One pass over every tunable in the safe order.  memtune.lock held. */
-static int apply_pass(bool shrinking, bool *wrote_min_free)
+static int apply_pass(bool shrinking)
 {
 	unsigned int i, id;
 	int errors = 0, err;
@@ -457,8 +478,6 @@ static int apply_pass(bool shrinking, bool *wrote_min_free)
 		memcpy(t->written, t->computed, sizeof(t->written));
 		memcpy(t->value, t->computed, sizeof(t->value));
 		t->has_written = true;
-		if (id == MEMTUNE_T_MIN_FREE_KBYTES && wrote_min_free)
-			*wrote_min_free = true;
 	}
 	return errors;
 }
@@ -468,30 +487,87 @@ int memtune_apply_computed(void)
 	bool shrinking = memtune.applied_kb < last_written_kb;
 	int errors;
 
-	errors = apply_pass(shrinking, NULL);
+	errors = apply_pass(shrinking);
 	last_written_kb = memtune.applied_kb;
+	return errors;
+}
+
+/* Write back what a sysctl file holds, so its handler runs again. */
+static int rewrite_sysctl(const char *path)
+{
+	struct file *f;
+	char buf[128];
+	loff_t pos = 0;
+	ssize_t len, ret;
+
+	f = filp_open(path, O_RDONLY, 0);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	len = kernel_read(f, buf, sizeof(buf), &pos);
+	filp_close(f, NULL);
+	if (len <= 0 || len == sizeof(buf))
+		return len < 0 ? len : -EINVAL;
+	f = filp_open(path, O_WRONLY, 0);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	pos = 0;
+	ret = kernel_write(f, buf, len, &pos);
+	filp_close(f, NULL);
+	if (ret < 0)
+		return ret;
+	return ret == len ? 0 : -EIO;
+}
+
+/*
+ * Everything the kernel derives from the zones' managed pages, as a boot
+ * (or memory hotplug: init_per_zone_wmark_min()) does, for the pages the
+ * zones hold now.  The balloon moves managed pages without it, and a
+ * min_free_kbytes written before the balloon settled (the shrink-first
+ * pass), or not written because it did not change, left them sized for
+ * the old memory.  Both handlers recompute on every write, even of the
+ * same value, and neither marks anything as set by the user:
+ * watermark_scale_factor runs setup_per_zone_wmarks() (min/low/high,
+ * then zone_pcp_update(): pcp high/batch, and totalreserve_pages);
+ * lowmem_reserve_ratio runs setup_per_zone_lowmem_reserve().
+ */
+static int refresh_zone_limits(void)
+{
+	static const char *const paths[] = { WSF_PATH, LOWMEM_RESERVE_PATH };
+	unsigned int i;
+	int err, errors = 0;
+
+	for (i = 0; i < ARRAY_SIZE(paths); i++) {
+		err = rewrite_sysctl(paths[i]);
+		if (!err)
+			continue;
+		errors++;
+		atomic64_inc(&memtune.stats.errors);
+		pr_warn_ratelimited("cannot refresh %s: %d\n", paths[i], err);
+	}
 	return errors;
 }
 
 int memtune_apply_now(void)
 {
-	bool shrinking, wrote_min_free = false;
+	bool shrinking;
 	int errors;
 
 	memtune.applied_kb = (u64)totalram_pages() << (PAGE_SHIFT - 10);
 	shrinking = memtune.applied_kb < last_written_kb;
 	memtune_compute_now();
-	errors = apply_pass(shrinking, &wrote_min_free);
+	errors = apply_pass(shrinking);
+	if (memtune.mode != MEMTUNE_MODE_APPLY)
+		goto out;
+	errors += refresh_zone_limits();
 	/*
 	 * The tcp/udp limits come from nr_free_buffer_pages(), which moves
-	 * with the watermarks that the new min_free_kbytes just set; a boot
-	 * computes them after its watermarks too.  Second pass with the real
-	 * number (writes only what changed).
+	 * with the watermarks just refreshed; a boot computes them after its
+	 * watermarks too.  Second pass with the real number (writes only
+	 * what changed).
 	 */
-	if (wrote_min_free) {
-		memtune_compute_now();
-		errors += apply_pass(shrinking, NULL);
-	}
+	memtune_compute_now();
+	errors += apply_pass(shrinking);
+out:
 	last_written_kb = memtune.applied_kb;
 	return errors;
 }
@@ -532,11 +608,58 @@ void memtune_restore_all(void)
 		pr_info("restored the boot values of %u tunables\n", restored);
 }
 
+static const char *const boot_doubts[] = {
+	[MEMTUNE_BOOT_OK] = "established",
+	[MEMTUNE_BOOT_NO_INIT_NPROC] = "init_task's RLIMIT_NPROC is clamped",
+	[MEMTUNE_BOOT_NO_BALLOON] = "the balloon's boot size is unknown",
+	[MEMTUNE_BOOT_DISAGREE] = "the balloon and fork_init() disagree",
+};
+
+/*
+ * The boot size from what the kernel recorded at boot and nothing moves
+ * afterwards: the balloon's starting point (PV: the domain builder's
+ * nr_pages in start_info; HVM/PVH: present pages, which balloon_init()
+ * started from) and fork_init()'s RLIMIT_NPROC of the idle task.  Not
+ * totalram_pages() at load: the balloon may have moved before the module
+ * was loaded (a late modprobe, a reload, a DKMS upgrade).
+ */
+static void establish_boot(void)
+{
+	struct memtune_tunable *t = memtune.tunables;
+	struct memtune_boot_record r = {
+		.totalram_pages = totalram_pages(),
+		.balloon_pages = READ_ONCE(balloon_stats.current_pages),
+		.init_nproc = READ_ONCE(init_task.signal->rlim[RLIMIT_NPROC].rlim_cur),
+		.user_reserve_kbytes = t[MEMTUNE_T_USER_RESERVE_KBYTES].boot_value[0],
+		.epoll_max_user_watches = t[MEMTUNE_T_EPOLL_MAX_USER_WATCHES].boot_value[0],
+		.totalhigh_pages = totalhigh_pages(),
+		.thread_size = THREAD_SIZE,
+		.page_shift = PAGE_SHIFT,
+	};
+	const struct memtune_boot_basis *b = &boot_basis;
+
+	if (xen_pv_domain())
+		r.boot_balloon_pages = xen_start_info->nr_pages;
+	else if (xen_domain())
+		r.boot_balloon_pages = get_num_physpages();
+	memtune_policy_boot_basis(&r, &boot_basis);
+
+	if (b->doubt == MEMTUNE_BOOT_OK)
+		pr_info("boot: %llu kB, %llu kB at the initcalls; now %llu kB\n",
+			b->boot_totalram_pages << (PAGE_SHIFT - 10),
+			b->init_pages << (PAGE_SHIFT - 10),
+			r.totalram_pages << (PAGE_SHIFT - 10));
+	else
+		pr_warn("boot size not established (%s: balloon %llu pages, %llu at boot, init nproc %llu); the values sized from it are left alone (owner unknown)\n",
+			boot_doubts[b->doubt], r.balloon_pages,
+			r.boot_balloon_pages, r.init_nproc);
+	if (b->doubt == MEMTUNE_BOOT_OK && b->unknown)
+		pr_warn("user_reserve_kbytes or epoll max_user_watches is not its boot value; the values derived from it are left alone (owner unknown)\n");
+}
+
 int memtune_apply_init(void)
 {
 	struct memtune_tunable *t = memtune.tunables;
-	u64 trp = totalram_pages();
-	u64 init_pages;
 	unsigned int id;
 
 	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
@@ -557,18 +680,7 @@ int memtune_apply_init(void)
 		t[id].present = true;
 	}
 
-	init_pages = memtune_policy_boot_init_pages(t[MEMTUNE_T_THREADS_MAX].boot_value[0],
-			get_num_physpages(), THREAD_SIZE, PAGE_SHIFT);
-	late_freed_pages = memtune_policy_late_freed_pages(trp, init_pages);
-	boot_used_pages = memtune_policy_boot_used_pages(trp,
-			t[MEMTUNE_T_USER_RESERVE_KBYTES].boot_value[0], PAGE_SHIFT);
-	/*
-	 * fs/eventpoll.c: eventpoll_init() saw the initcalls' totalram: before
-	 * the late frees, and in a HVM/PVH guest booted below maxmem, before
-	 * the balloon gave memory back (then totalram now would halve the cost).
-	 */
-	ep_item_cost = memtune_policy_derive_cost((init_pages ?: trp) - totalhigh_pages(),
-			25, t[MEMTUNE_T_EPOLL_MAX_USER_WATCHES].boot_value[0], PAGE_SHIFT);
+	establish_boot();
 	last_written_kb = memtune.boot_kb;
 	return 0;
 }

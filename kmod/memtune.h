@@ -54,6 +54,11 @@ enum memtune_owner {
 	MEMTUNE_OWNER_MODULE,	/* holds the boot value or our last write */
 	MEMTUNE_OWNER_ADMIN,	/* someone else changed it: never touched again */
 	MEMTUNE_OWNER_OFF,	/* disabled, or absent on this kernel */
+	/*
+	 * the boot it is sized from could not be established at load
+	 * (apply.c: establish_boot()): reported, never written
+	 */
+	MEMTUNE_OWNER_UNKNOWN,
 };
 
 /* Where the settle/apply machine is; shown in sysfs "state". */
@@ -243,9 +248,11 @@ void memtune_apply_exit(void);
 /* Compute every tunable for the memory the kernel has now; lock held. */
 void memtune_compute_now(void);
 /*
- * The settled pass: applied_kb = totalram, compute, write per mode, then
- * once more with the nr_free_buffer_pages() the new watermarks give.
- * Returns the number of failed writes.  memtune.lock held.
+ * The settled pass: applied_kb = totalram, compute, write per mode; in
+ * apply mode then recompute the zone watermarks, pcp and lowmem_reserve
+ * for the pages the zones hold now, and write once more with the
+ * nr_free_buffer_pages() those watermarks give.  Returns the number of
+ * failed writes.  memtune.lock held.
  */
 int memtune_apply_now(void);
 /*

@@ -40,6 +40,7 @@ static const char * const owner_names[] = {
 	[MEMTUNE_OWNER_MODULE] = "module",
 	[MEMTUNE_OWNER_ADMIN] = "admin",
 	[MEMTUNE_OWNER_OFF] = "off",
+	[MEMTUNE_OWNER_UNKNOWN] = "unknown",
 };
 
 const char *memtune_mode_name(enum memtune_mode mode)

@@ -116,6 +116,9 @@ static const struct {
 	{ "max_user_namespaces", 1 },
 	{ "nf_conntrack_buckets", 1 },
 	{ "nf_conntrack_max", 1 },
+	{ "fanotify_max_user_marks", 1 },
+	{ "inet_peer_threshold", 1 },
+	{ "nf_conntrack_expect_max", 1 },
 };
 
 static const struct {
@@ -794,7 +797,7 @@ TEST_F(xm, preview_shows_values_for_written_size)
 
 TEST_F(xm, tunables_have_their_files)
 {
-	static const char *const owners[] = { "module", "admin", "off" };
+	static const char *const owners[] = { "module", "admin", "off", "unknown" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(contract_tunables); i++) {
 		const char *name = contract_tunables[i].name;

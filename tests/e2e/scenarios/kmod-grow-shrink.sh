@@ -18,6 +18,7 @@ check_true "$s-grow-acked" "applied-kb '$applied' for a 2048 MiB target" within 
 wait_until 60 sh -c ". /e2e/lib.sh; [ \"\$(kmod_ack u-gs target-kb)\" = 2097152 ]"
 check_true "$s-grow-target-echoed" "target-kb '$(kmod_ack u-gs target-kb)'" [ "$(kmod_ack u-gs target-kb)" = 2097152 ]
 compare_golden "$s-grow" u-gs 2048 2048
+golden_ratios grow u-gs 2048
 domu_run u-gs 'cd /sys/kernel/xen_memtune/stats && for f in event_to_apply_ns settle_duration_ns apply_duration_ns; do echo "$f $(cat $f)"; done' |
 	while read -r k v; do say "TIME $s grow-kmod-$k $((v / 1000000))"; done
 
@@ -45,4 +46,5 @@ set -- $first
 [ -n "$first" ] && [ "${2:-0}" -gt "${3:-0}" ] && early=yes
 check_true "$s-shrink-before-balloon" "first changed sample '$first'" [ $early = yes ]
 compare_golden "$s-shrink" u-gs 1024 2048
+golden_ratios shrink u-gs 1024
 scan_consoles "$s-consoles-clean"
