@@ -63,19 +63,15 @@ void memtune_owner_record_write(struct memtune_owner_state *st, u32 mask,
 u32 memtune_owner_restore_slots(const struct memtune_owner_state *st,
 				const u64 *live, u32 *admin_mask)
 {
-	u32 admin = st->admin_mask & memtune_owner_all_slots(st);
+	u32 admin = memtune_owner_admin_slots(st, live);
 	u32 restore = 0;
 	unsigned int slot;
 
 	for (slot = 0; slot < st->nr_slots && slot < MEMTUNE_MAX_SLOTS; slot++) {
-		if ((admin & BIT(slot)) || !(st->written_mask & BIT(slot)))
+		/* Only what we wrote and still holds our write goes back. */
+		if ((admin & BIT(slot)) || !(st->written_mask & BIT(slot)) ||
+		    live[slot] != st->written[slot])
 			continue;
-		if (live[slot] != st->written[slot]) {
-			/* At boot again is fine; anything else is someone's. */
-			if (live[slot] != st->boot[slot])
-				admin |= BIT(slot);
-			continue;
-		}
 		if (live[slot] != st->boot[slot])
 			restore |= BIT(slot);
 	}

@@ -59,9 +59,9 @@ void memtune_owner_record_write(struct memtune_owner_state *st, u32 mask,
 
 /*
  * Slots restore puts back to their boot value: those the module wrote,
- * still holding that write, and not already at boot.  A slot someone
- * changed since the module's last write is in *admin_mask on return
- * (theirs; restore leaves it).
+ * still holding that write, and not already at boot.  *admin_mask gets
+ * memtune_owner_admin_slots() for live[]: a slot someone changed is
+ * theirs, and restore leaves it.
  */
 u32 memtune_owner_restore_slots(const struct memtune_owner_state *st,
 				const u64 *live, u32 *admin_mask);
