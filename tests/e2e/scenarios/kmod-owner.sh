@@ -1,12 +1,13 @@
 # e2e-timeout: 600
-# e2e-checks: 19
+# e2e-checks: 21
 # Issue 12 items 3 and 4. Ownership per written value: user.max_net_namespaces=0 set before the
 # module loads (as a sysctl.d file does at boot) and user.max_ipc_namespaces changed after it,
 # nf_conntrack loaded after the module with nf_conntrack_max set before the module sees it; two
 # resizes (up, down) and rmmod leave all three alone (owner admin) while the other namespace
 # limits still follow. No file I/O a user can redirect: an unprivileged user in a user and
 # mount namespace with a FIFO bind-mounted on proc/sys/vm/min_free_kbytes reads every
-# tunables/*/value and preview, and a resize and rmmod still complete.
+# tunables/*/value and preview, and a resize and rmmod still complete. The uevents come from
+# the module's device (xen_memtune0), not from /sys/kernel/xen_memtune.
 s=kmod-owner
 x=/sys/kernel/xen_memtune
 need_kmod "$s-load" || exit 0
@@ -36,6 +37,10 @@ owned()
 	check_eq "$s-$tag-admin-values-stay" "$got" "0 77 12345 admin admin admin"
 }
 
+# Every uevent of the module, recorded by busybox uevent while the guest grows.
+domu_run u-own "(uevent sh -c 'echo \"\$ACTION \$DEVPATH \$SUBSYSTEM \$XEN_MEMTUNE_EVENT\" >>/tmp/own.uevents' \
+	>/dev/null 2>&1 &) >/dev/null 2>&1" >/dev/null
+
 for step in 1536:grow 768:shrink; do
 	mib=${step%:*}
 	tag=${step#*:}
@@ -51,6 +56,12 @@ for step in 1536:grow 768:shrink; do
 	check_eq "$s-$tag-other-namespaces-follow" "$got" "$(domu_run u-own "cat $x/tunables/max_user_namespaces/computed")"
 	check_true "$s-$tag-namespaces-moved" "max_user_namespaces '$got', boot '$boot_ns'" [ "$got" != "$boot_ns" ]
 done
+
+events=$(domu_run u-own 'grep -i memtune /tmp/own.uevents')
+check_true "$s-uevent-from-device" "module uevents seen: $(echo "$events" | tr '\n' ';')" \
+	has "$events" '^change /devices/system/xen_memtune/xen_memtune0 xen_memtune apply$'
+check_true "$s-no-uevent-from-kernel-dir" "$(echo "$events" | tr '\n' ';')" \
+	sh -c '! printf "%s\n" "$1" | grep -q " /kernel/xen_memtune "' - "$events"
 
 # The FIFO. The attacker keeps its namespace (and the FIFO on min_free_kbytes) alive while
 # Dom0 resizes and the module is unloaded.
