@@ -69,7 +69,7 @@ domu_run u-own "echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd
 	echo 'nogroup:x:65534:' >>/etc/group
 	echo 1048576 >$x/preview_kb" >/dev/null
 domu_run u-own "(su -s /bin/sh nobody -c 'unshare -Urm sh -c \"
-	mkfifo /tmp/own.fifo && mount --bind /tmp/own.fifo /proc/sys/vm/min_free_kbytes &&
+	mkfifo /tmp/own.fifo && mount -o bind /tmp/own.fifo /proc/sys/vm/min_free_kbytes &&
 	[ -p /proc/sys/vm/min_free_kbytes ] && echo fifo-in-place
 	for f in $x/tunables/*/value $x/preview; do
 		timeout 20 cat \\\$f >/dev/null || echo stuck \\\$f
