@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/device.h>
 #include <linux/kobject.h>
 #include <linux/module.h>
 #include <linux/mm.h>
@@ -20,12 +21,56 @@
 #include "memtune.h"
 
 /*
- * /sys/kernel/xen_memtune.  kobject_uevent_env() refuses a kobject with no
- * kset above it, and /sys/kernel has none, so the directory is a kset and
- * its own kset: KOBJ_CHANGE then goes out with DEVPATH=/kernel/xen_memtune
- * and SUBSYSTEM=xen_memtune.
+ * Uevents come from a device, as xen-balloon's do from xen_memory0: a
+ * system subsystem of our own with one device,
+ * /sys/devices/system/xen_memtune/xen_memtune0, so KOBJ_CHANGE goes out
+ * with DEVPATH=/devices/system/xen_memtune/xen_memtune0 and
+ * SUBSYSTEM=xen_memtune, and udev sees it added and removed with the
+ * module.  The knobs stay in /sys/kernel/xen_memtune (memtune.kobj), a
+ * plain kobject that sends no uevent.
  */
-static struct kset *memtune_kset;
+static struct bus_type memtune_subsys = {
+	.name = "xen_memtune",
+	.dev_name = "xen_memtune",
+};
+
+static struct device *memtune_dev;
+
+static void memtune_dev_release(struct device *dev)
+{
+	kfree(dev);
+}
+
+static int memtune_dev_register(void)
+{
+	int err;
+
+	err = subsys_system_register(&memtune_subsys, NULL);
+	if (err)
+		return err;
+	memtune_dev = kzalloc(sizeof(*memtune_dev), GFP_KERNEL);
+	if (!memtune_dev) {
+		bus_unregister(&memtune_subsys);
+		return -ENOMEM;
+	}
+	memtune_dev->id = 0;
+	memtune_dev->bus = &memtune_subsys;
+	memtune_dev->release = memtune_dev_release;
+	err = device_register(memtune_dev);
+	if (err) {
+		put_device(memtune_dev);
+		memtune_dev = NULL;
+		bus_unregister(&memtune_subsys);
+	}
+	return err;
+}
+
+static void memtune_dev_unregister(void)
+{
+	device_unregister(memtune_dev);
+	memtune_dev = NULL;
+	bus_unregister(&memtune_subsys);
+}
 
 static bool memtune_restore_on_unload = true;
 module_param_named(restore_on_unload, memtune_restore_on_unload, bool, 0644);
@@ -52,18 +97,19 @@ static int __init memtune_init(void)
 	memtune.current_kb = memtune.boot_kb;
 	memtune.target_kb = memtune.boot_kb;
 
-	memtune_kset = kset_create_and_add("xen_memtune", NULL, kernel_kobj);
-	if (!memtune_kset)
+	memtune.kobj = kobject_create_and_add("xen_memtune", kernel_kobj);
+	if (!memtune.kobj)
 		return -ENOMEM;
-	/* The reference is dropped by kobject_del() when it leaves the kset. */
-	memtune_kset->kobj.kset = kset_get(memtune_kset);
-	memtune.kobj = &memtune_kset->kobj;
+	err = memtune_dev_register();
+	if (err)
+		goto err_kobj;
+	memtune.uevent_kobj = &memtune_dev->kobj;
 
 	/* Ordered: one pass at a time, acks after the pass that queued them. */
 	memtune.wq = alloc_ordered_workqueue("xen_memtune", WQ_MEM_RECLAIM);
 	if (!memtune.wq) {
 		err = -ENOMEM;
-		goto err_kobj;
+		goto err_dev;
 	}
 	memtune_ack_init();
 
@@ -95,8 +141,10 @@ err_pass:
 err_wq:
 	memtune_ack_flush();
 	destroy_workqueue(memtune.wq);
+err_dev:
+	memtune_dev_unregister();
 err_kobj:
-	kset_unregister(memtune_kset);
+	kobject_put(memtune.kobj);
 	return err;
 }
 
@@ -118,7 +166,8 @@ static void __exit memtune_exit(void)
 	memtune_apply_exit();
 	memtune_ack_flush();
 	destroy_workqueue(memtune.wq);
-	kset_unregister(memtune_kset);
+	memtune_dev_unregister();
+	kobject_put(memtune.kobj);
 	pr_info("unloaded\n");
 }
 

@@ -33,6 +33,7 @@
 #include <linux/workqueue.h>
 
 #include "guard.h"
+#include "owner.h"
 #include "policy.h"
 
 /* Most values a tunable has: tcp_mem and udp_mem have three (policy.h). */
@@ -51,8 +52,8 @@ enum memtune_mode {
 };
 
 enum memtune_owner {
-	MEMTUNE_OWNER_MODULE,	/* holds the boot value or our last write */
-	MEMTUNE_OWNER_ADMIN,	/* someone else changed it: never touched again */
+	MEMTUNE_OWNER_MODULE,	/* every slot holds its boot value or our last write */
+	MEMTUNE_OWNER_ADMIN,	/* someone else owns a slot (owner.h): never written */
 	MEMTUNE_OWNER_OFF,	/* disabled, or absent on this kernel */
 	/*
 	 * the boot it is sized from could not be established at load
@@ -78,19 +79,21 @@ enum memtune_state {
 /*
  * One managed kernel value.  Indexed by enum memtune_tunable_id (policy.h);
  * names come from memtune_tunable_name().  All fields are protected by
- * memtune.lock.
+ * memtune.lock; sysfs shows read value[], boot_value[], computed[] and
+ * owner without it (READ_ONCE, one u64 at a time: a show during a pass may
+ * mix two passes' fields), so a show never waits for a pass.
  */
 struct memtune_tunable {
-	u64 value[MEMTUNE_MAX_VALUES];		/* last read from the kernel */
-	u64 boot_value[MEMTUNE_MAX_VALUES];	/* read at module load */
+	u64 value[MEMTUNE_MAX_VALUES];		/* last read or written by a pass */
+	u64 boot_value[MEMTUNE_MAX_VALUES];	/* at load, or when its kmod appeared */
 	u64 computed[MEMTUNE_MAX_VALUES];	/* policy's last result */
-	u64 written[MEMTUNE_MAX_VALUES];	/* our last write (valid if has_written) */
+	u64 seen[MEMTUNE_MAX_SLOTS];		/* every slot, as value[] */
+	struct memtune_owner_state own;		/* per-slot ownership (owner.h) */
 	unsigned int nr_values;			/* 1 or 3 */
-	enum memtune_owner owner;
+	enum memtune_owner owner;		/* summary of own (owner_of()) */
 	bool enabled;		/* root's switch (sysfs tunables/<name>/enabled) */
 	bool present;		/* exists now (nf_conntrack may be unloaded) */
 	bool has_computed;	/* policy produced computed[] (not for every input) */
-	bool has_written;
 };
 
 /*
@@ -139,11 +142,17 @@ struct memtune {
 	 * taken.  Fields read without it (sysfs shows, the guard) are
 	 * written with WRITE_ONCE under it and read with READ_ONCE: enabled,
 	 * mode, settle_ms, stall_ms, state, floor_mode, floor_fixed_kb,
-	 * preview_kb.
+	 * preview_kb, and the tunables/ values, so that no sysfs reader waits
+	 * for a pass.  The pass does path I/O under it, but only on
+	 * procfs/sysfs files looked up from init's root (apply.c:
+	 * open_kernel_file()), which no user can replace with something that
+	 * blocks.
 	 */
 	struct mutex lock;
 
 	struct kobject *kobj;			/* /sys/kernel/xen_memtune */
+	/* xen_memtune0's kobject (main.c), the source of every uevent; set at load */
+	struct kobject *uevent_kobj;
 	struct workqueue_struct *wq;		/* ordered, private */
 	struct delayed_work settle_work;	/* pass.c; queued through state.c */
 	struct work_struct ack_work;		/* xs_ack.c: xenstore writes */
@@ -265,8 +274,17 @@ int memtune_compute_at(u64 size_kb, struct memtune_values *out);
 int memtune_apply_computed(void);
 /* Put back boot values of what the module still manages; lock held. */
 void memtune_restore_all(void);
-/* Read the live kernel value of one tunable; returns 0 or -errno. */
+/*
+ * Read the live kernel value of one tunable; returns 0 or -errno.  Path
+ * I/O for most tunables: only from the worker or at load, never from
+ * sysfs (sysfs shows what the last pass read).
+ */
 int memtune_tunable_read(unsigned int id, u64 vals[MEMTUNE_MAX_VALUES]);
+/*
+ * tunables/<name>/enabled: switch root's flag and decide the owner again
+ * from what the last pass read (no I/O).  memtune.lock held.
+ */
+void memtune_tunable_set_enabled(unsigned int id, bool enabled);
 const char *memtune_tunable_name(unsigned int id);
 /* Format vals as the sysctl prints them ("a b c"), returns length. */
 int memtune_format_values(char *buf, size_t size, const u64 *vals,

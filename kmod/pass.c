@@ -48,7 +48,7 @@ static struct memtune_settle settle;
 static u64 pass_target_kb;	/* memory/target the pass has seen, KiB */
 
 /*
- * KOBJ_CHANGE on /sys/kernel/xen_memtune with every computed value, e.g.
+ * KOBJ_CHANGE on xen_memtune0 (main.c) with every computed value, e.g.
  * XEN_MEMTUNE_EVENT=apply MODE=apply TOTALRAM_KB=... TCP_MEM="a b c".
  * Sent after every apply pass, and in notify mode instead of writing.
  * memtune.lock held (tunables[] are read).
@@ -82,7 +82,7 @@ void memtune_send_uevent(const char *reason)
 	for (i = 0; i < n; i++)
 		if (!envp[i])
 			goto out;
-	if (kobject_uevent_env(memtune.kobj, KOBJ_CHANGE, envp))
+	if (kobject_uevent_env(memtune.uevent_kobj, KOBJ_CHANGE, envp))
 		atomic64_inc(&memtune.stats.errors);
 out:
 	for (i = 0; i < n; i++)

@@ -395,6 +395,30 @@ static u64 conntrack_boot_buckets(const struct memtune_policy_input *in)
 	return roundup(size, per_page);
 }
 
+bool memtune_policy_kmod_load_value(const struct memtune_policy_input *in,
+				    unsigned int id, u64 *val)
+{
+	switch (id) {
+	case MEMTUNE_T_NF_CONNTRACK_BUCKETS:
+	case MEMTUNE_T_NF_CONNTRACK_MAX:
+		if (!in->hlist_head_size || !in->hlist_nulls_head_size ||
+		    !in->page_shift)
+			return false;
+		*val = conntrack_boot_buckets(in);
+		return true;
+	case MEMTUNE_T_NF_CONNTRACK_EXPECT_MAX:
+		/* nf_conntrack_expect_init(): from the table it just sized */
+		if (!in->hlist_head_size || !in->hlist_nulls_head_size ||
+		    !in->page_shift)
+			return false;
+		*val = max(conntrack_boot_buckets(in) / CT_EXPECT_PER_BUCKETS,
+			   1ULL) * CT_EXPECT_PER_HASH;
+		return true;
+	default:
+		return false;
+	}
+}
+
 const struct memtune_hash_desc memtune_hashes[MEMTUNE_NR_HASHES] = {
 	/* fs/dcache.c: dcache_init(): hlist_bl_head, low limit 2 */
 	[MEMTUNE_HASH_DENTRY] = {

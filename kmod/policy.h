@@ -242,6 +242,16 @@ void memtune_policy_input_at(const struct memtune_policy_input *now,
 			     u64 size_kb, struct memtune_policy_input *at);
 
 /*
+ * What the kernel module behind a MEMTUNE_TF_NEEDS_KMOD tunable computes
+ * for itself when it loads with in's totalram (no module parameter, no
+ * sysctl): nf_conntrack's table size and nf_conntrack_max.  A late module
+ * whose values differ was configured by someone (owner.h).  False when
+ * unknown for id (then the module never manages what it finds).
+ */
+bool memtune_policy_kmod_load_value(const struct memtune_policy_input *in,
+				    unsigned int id, u64 *val);
+
+/*
  * nr_free_buffer_pages() after min_free_kbytes is applied: lowmem minus
  * the high watermarks __setup_per_zone_wmarks() derives (one-zone view).
  */

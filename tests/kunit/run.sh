@@ -1,6 +1,6 @@
 #!/bin/sh
 # KUnit for xen_memtune's pure files (kmod/policy.c, parse.c, floor.c,
-# guard.c, settle.c) in
+# guard.c, settle.c, owner.c) in
 # User-Mode Linux built from Debian's linux-source-6.1.  This is `make kunit`.
 #
 #   tests/kunit/run.sh            build (incrementally) and run; exit 1 on any failure
@@ -52,7 +52,7 @@ cp "$here/Kconfig.in" "$hook/Kconfig"
 cp "$here/Makefile.in" "$hook/Makefile"
 rm -f "$hook"/*.c "$hook"/*.h.new	# stale links of renamed files
 for f in policy.c policy.h parse.c parse.h floor.c floor.h guard.c guard.h \
-	settle.c settle.h; do
+	settle.c settle.h owner.c owner.h; do
 	ln -sfn "$repo/kmod/$f" "$hook/$f"
 done
 for f in "$here"/*_kunit.c; do

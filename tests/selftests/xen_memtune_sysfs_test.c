@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -843,7 +845,7 @@ TEST_F(xm, tunables_have_their_files)
 	}
 }
 
-/* The live value of a tunable is what the kernel's sysctl file says. */
+/* A tunable shows what the kernel's sysctl file says (nobody changed it since the last pass). */
 TEST_F(xm, tunable_value_matches_sysctl)
 {
 	static const struct {
@@ -983,6 +985,69 @@ TEST_F(xm, resize_runs_a_pass)
 		ASSERT_EQ(0, read_u64(at("stats/applies"), &after));
 	} while (after == before && (uint64_t)waited_ms < stall + 20000);
 	EXPECT_GT(after, before) TH_LOG("no pass after %d ms", waited_ms);
+}
+
+/*
+ * Reading a tunable reads no file in the reader's mount namespace: with a
+ * FIFO bound over /proc/sys/vm/min_free_kbytes in a private mount
+ * namespace, every tunables/<name>/value and preview still answer at once,
+ * and a pass asked for from there completes.  Before the fix, the first
+ * read blocked in open() of the FIFO holding the module's mutex.
+ */
+TEST_F(xm, reads_ignore_the_readers_mount_namespace)
+{
+	static const char fifo[] = "/tmp/xen_memtune_test.fifo";
+	static const char target[] = "/proc/sys/vm/min_free_kbytes";
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, write_str(at("enabled"), "1\n"));
+	ASSERT_EQ(0, write_str(at("preview_kb"), "1048576\n"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char rel[128], buf[4096];
+		uint64_t before, after;
+		struct stat st;
+		int waited_ms = 0;
+
+		/* A stuck read ends the child with SIGALRM: a failure. */
+		alarm(25);
+		if (unshare(CLONE_NEWNS) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+			_exit(10);
+		unlink(fifo);
+		if (mkfifo(fifo, 0600) || mount(fifo, target, NULL, MS_BIND, NULL))
+			_exit(11);
+		if (stat(target, &st) || !S_ISFIFO(st.st_mode))
+			_exit(12);
+		for (size_t i = 0; i < ARRAY_SIZE(contract_tunables); i++) {
+			snprintf(rel, sizeof(rel), "tunables/%s/value",
+				 contract_tunables[i].name);
+			if (read_path(at(rel), buf, sizeof(buf)) <= 0)
+				_exit(13);
+		}
+		if (read_path(at("preview"), buf, sizeof(buf)) <= 0)
+			_exit(14);
+		if (read_u64(at("stats/applies"), &before) ||
+		    write_str(at("resize"), "1\n"))
+			_exit(15);
+		do {
+			usleep(100000);
+			waited_ms += 100;
+			if (read_u64(at("stats/applies"), &after))
+				_exit(16);
+		} while (after == before && waited_ms < 20000);
+		_exit(after > before ? 0 : 17);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	unlink(fifo);
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("child killed by signal %d (a read blocked)",
+					      WTERMSIG(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("10 unshare, 11 FIFO bind, 12 not a FIFO, 13 value, 14 preview, "
+		       "15/16 resize, 17 no pass");
+	write_str(at("preview_kb"), "0\n");
 }
 
 TEST_HARNESS_MAIN
