@@ -48,6 +48,10 @@ make_step()
 	fi
 }
 
+# $flags holds several options: split on purpose.
+# shellcheck disable=SC2086
+dkms_status() { dkms status $flags -m "$name" -v "$version" 2>&1; }
+
 installed_ko() { find "$tmp/modules" -name 'xen_memtune.ko*' 2>/dev/null; }
 
 t0=$(date +%s)
@@ -63,7 +67,7 @@ case "$magic" in
 "$kver "*) pass dkms-install-ko-for-kernel ;;
 *) fail dkms-install-ko-for-kernel "vermagic '$magic', want $kver" ;;
 esac
-status=$(dkms status $flags -m "$name" -v "$version" 2>&1)
+status=$(dkms_status)
 case "$status" in
 *"$kver"*installed*) pass dkms-install-status ;;
 *) fail dkms-install-status "dkms status: $status" ;;
@@ -78,7 +82,7 @@ if [ ! -e "$tmp/src/$name-$version" ]; then
 else
 	fail dkms-remove-source-gone "$tmp/src/$name-$version is still there"
 fi
-status=$(dkms status $flags -m "$name" -v "$version" 2>&1)
+status=$(dkms_status)
 if [ -z "$status" ]; then pass dkms-remove-status; else fail dkms-remove-status "dkms status: $status"; fi
 echo "# TIME dkms total-wall $((($(date +%s) - t0) * 1000))"
 

@@ -5,7 +5,9 @@
 # ;KEY=VALUE;KEY=VALUE; (";" because values hold spaces: TCP_MEM=a b c; a leading one so that
 # every pair is matched as ";KEY=VALUE;").
 [ "$SUBSYSTEM" = xen_memtune ] || exit 0
-printf ';' >>/tmp/uevents
-env | grep -E '^[A-Z][A-Z0-9_]*=' | grep -vE '^(PATH|HOME|PWD|SHLVL|TERM|OLDPWD)=' | sort |
-	tr '\n' ';' >>/tmp/uevents
-echo >>/tmp/uevents
+{
+	printf ';'
+	env | grep -E '^[A-Z][A-Z0-9_]*=' | grep -vE '^(PATH|HOME|PWD|SHLVL|TERM|OLDPWD)=' | sort |
+		tr '\n' ';'
+	echo
+} >>/tmp/uevents
