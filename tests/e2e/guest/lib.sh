@@ -15,8 +15,53 @@ E2E_CONSOLE_DIR=/var/log/xen/console
 
 say() { echo "@@E2E $*"; }
 info() { say "INFO $*"; }
-pass() { say "ok - $1"; }
-fail() { say "FAIL - $1: $2"; }
+# Inside a scenario run by run_scenario, each check is also counted in $E2E_CHECK_COUNT.
+count_check() { [ -z "${E2E_CHECK_COUNT:-}" ] || echo >>"$E2E_CHECK_COUNT"; }
+pass() { say "ok - $1"; count_check; }
+fail() { say "FAIL - $1: $2"; count_check; }
+
+# run_scenario NAME: runs /e2e/scenarios/NAME.sh in its own shell, under the timeout its
+# "# e2e-timeout: S" header gives (default 600 s), and fails it loudly unless it ran to its end:
+# a non-zero exit, a shell error (busybox ash's "sh: FILE: line N: ..." on stderr) or fewer
+# checks than its "# e2e-checks: N" header declares is a FAIL. It passes "NAME-complete"
+# otherwise. The scenario's stderr is shown after it, each line prefixed "# stderr: ".
+run_scenario()
+{
+	local s="$1" file="/e2e/scenarios/$1.sh" limit want got rc t0 err count shell_errors
+
+	if [ ! -f "$file" ]; then
+		fail "$s" "no scenario file tests/e2e/scenarios/$s.sh"
+		return
+	fi
+	limit=$(sed -n 's/^# e2e-timeout: *\([0-9]*\).*/\1/p' "$file")
+	limit=${limit:-600}
+	want=$(sed -n 's/^# e2e-checks: *\([0-9][0-9]*\).*/\1/p' "$file" | head -n 1)
+	err=/tmp/e2e-stderr.$s
+	count=/tmp/e2e-checks.$s
+	: >"$count"
+	info "scenario $s (timeout ${limit}s, at least ${want:-?} checks)"
+	t0=$(now_ms)
+	timeout "$limit" sh -c "E2E_CHECK_COUNT=$count; . /e2e/lib.sh; E2E_SCENARIO=$s; . $file" 2>"$err"
+	rc=$?
+	say "TIME $s scenario-wall $(($(now_ms) - t0))"
+	sed 's/^/# stderr: /' "$err"
+	got=$(wc -l <"$count" | tr -d ' ')
+	info "$s: $got checks (declared at least ${want:-none})"
+	shell_errors=$(grep -E '^sh: .*: line [0-9]+: ' "$err" | head -n 3 | tr '\n' ' ')
+	case $rc in
+	0) ;;
+	143|124) fail "$s" "timed out after ${limit}s ($got checks by then)" ;;
+	*) fail "$s-exit" "the scenario exited with status $rc after $got checks" ;;
+	esac
+	[ -z "$shell_errors" ] || fail "$s-shell" "shell errors: $shell_errors"
+	if [ -z "$want" ]; then
+		fail "$s-declared" "no '# e2e-checks: N' header in tests/e2e/scenarios/$s.sh"
+	elif [ "$got" -lt "$want" ]; then
+		fail "$s-checks" "$got checks, the scenario declares at least $want"
+	elif [ "$rc" -eq 0 ] && [ -z "$shell_errors" ]; then
+		pass "$s-complete"
+	fi
+}
 
 # check_eq NAME GOT WANT
 check_eq()

@@ -1,4 +1,5 @@
 # e2e-timeout: 1500
+# e2e-checks: 2 (one per size, E2E_GOLDEN_SIZES, at least one; then the console scan)
 # The golden table: PV DomUs booted natively (memory = maxmem) at each size, one at a time;
 # every managed value as the kernel computed it at boot, the formula inputs and the boot hash
 # sizes. tests/e2e/golden.sh turns the GOLD lines into tests/data/golden-6.1.tsv.

@@ -1,4 +1,5 @@
 # e2e-timeout: 900
+# e2e-checks: 42
 # Issue 6: hostile memory/target values written from Dom0 with xenstore-write.
 # Without the module, the values that kill still kill (a fresh DomU per value); with the module
 # the guest survives every value, its balloon target stays at the last good value or the floor,
@@ -32,7 +33,7 @@ for v in $nomod_values; do
 	n=$((n + 1))
 	domu_create u-k$n 512 512 || { fail "$s-nomod-$v" "DomU did not boot"; continue; }
 	hold_memory u-k$n >/dev/null
-	xenstore-write "/local/domain/$(domu_id u-k$n)/memory/target" "$v"
+	xenstore-write -- "/local/domain/$(domu_id u-k$n)/memory/target" "$v"
 	t0=$(now_ms)
 	if wait_until 60 sh -c ". /e2e/lib.sh; ! domu_alive u-k$n"; then
 		say "TIME $s nomod-$v-write-to-death $(($(now_ms) - t0))"
@@ -55,7 +56,7 @@ good=524288
 for v in $killers $absurd; do
 	short=$(echo "$v" | cut -c1-24)
 	count0=$(kmod_ack u-g refused-count)
-	xenstore-write "/local/domain/$id/memory/target" "$v"
+	xenstore-write -- "/local/domain/$id/memory/target" "$v"
 	sleep 6
 	if ! domu_alive u-g; then
 		say "GUARD with-module $short killed"
@@ -79,7 +80,7 @@ done
 IFS='|'
 for v in $blank; do
 	unset IFS
-	xenstore-write "/local/domain/$id/memory/target" "$v"
+	xenstore-write -- "/local/domain/$id/memory/target" "$v"
 	sleep 3
 	t=$(target_of u-g)
 	check_true "$s-mod-'$v'-ignored" "target_kb $t after '$v'" [ "$t" = $good ]

@@ -40,7 +40,7 @@ before=$(domu_run u-ra '/e2e/collect-values.sh')
 long=$(awk 'BEGIN { while (i++ < 2000) printf "x" }')
 for node in directive/seq directive/expires directive/swap-mode directive/reclaim-kb directive/swappiness; do
 	for v in -1 18446744073709551616 "$long" "../../x" "1e9" ""; do
-		xenstore-write "/local/domain/$id/memtune/$node" "$v"
+		xenstore-write -- "/local/domain/$id/memtune/$node" "$v"
 	done
 done
 xenstore-write "/local/domain/$id/memtune/resize" "$long"
