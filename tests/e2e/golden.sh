@@ -1,16 +1,50 @@
 #!/bin/bash
-# make golden: boots PV DomUs natively at 256..4096 MiB on real Xen and writes what the kernel
-# computed at boot into tests/data/golden-6.1.tsv (or $GOLDEN_OUT).
-#   E2E_GOLDEN_SIZES="256 512"   sizes in MiB (default 256 512 1024 2048 4096)
+# make golden: boots DomUs natively at each size on real Xen and writes what the kernel
+# computed at boot into a golden table.
+#   GOLDEN_TYPE=pv|hvm           pv (default): PV DomUs at 256..4096 MiB, into
+#                                tests/data/golden-6.1.tsv; hvm: HVM DomUs with PV drivers at
+#                                256 512 1024 MiB, into tests/data/golden-6.1-hvm.tsv, in the
+#                                Xen boot of the hvm- scenarios (run.sh), whose GOLD lines are
+#                                also kept as tests/data/golden-6.1-hvm.log
+#   E2E_GOLDEN_SIZES="256 512"   sizes in MiB
+#   GOLDEN_OUT=path              where the table goes
+#   GOLDEN_ALSO=a,b              scenarios run in the same boot after the golden one, against
+#                                the values just collected (/tmp/golden-TYPE.tsv in Dom0) when
+#                                the image has no table for TYPE yet
 set -u
 . "$(dirname "$0")/lib/rig.sh"
-out=${GOLDEN_OUT:-$E2E_REPO/tests/data/golden-6.1.tsv}
+type=${GOLDEN_TYPE:-pv}
+case "$type" in
+pv)
+	out=${GOLDEN_OUT:-$E2E_REPO/tests/data/golden-6.1.tsv}
+	sizes=${E2E_GOLDEN_SIZES:-256 512 1024 2048 4096}
+	;;
+hvm)
+	out=${GOLDEN_OUT:-$E2E_REPO/tests/data/golden-6.1-hvm.tsv}
+	sizes=${E2E_GOLDEN_SIZES:-256 512 1024}
+	;;
+*) e2e_die "GOLDEN_TYPE is pv or hvm" ;;
+esac
 
 e2e_build_images
-sizes=${E2E_GOLDEN_SIZES:-256 512 1024 2048 4096}
+# The scenario reads its sizes and guest type from Dom0's command line (e2e.opts).
+E2E_OPTS="${E2E_OPTS:+$E2E_OPTS:}E2E_GOLDEN_SIZES=$(echo $sizes | tr ' ' ,):E2E_GOLDEN_TYPE=$type"
+export E2E_OPTS
 # QEMU holds Xen, Dom0 (512 MiB) and the largest DomU, one at a time.
 max=$(echo "$sizes" | tr ' ' '\n' | sort -n | tail -n 1)
-e2e_boot_xen golden golden "$((max + 2048))" 512 1800
+run=golden
+limit=1800
+if [ -n "${GOLDEN_ALSO:-}" ]; then
+	run="golden:$(echo "$GOLDEN_ALSO" | tr ', ' '::')"
+	limit=$((limit + 1800 * $(echo "$GOLDEN_ALSO" | tr ',' '\n' | wc -l)))
+fi
+if [ "$type" = hvm ]; then
+	# An HVM boot takes minutes under TCG (docs/rig.md): allow 12 per guest.
+	E2E_TCG_CPU=${E2E_PVH_TCG_CPU:-qemu64,+npt} E2E_DOM0_IMAGE=dom0-hvm.cpio \
+		e2e_boot_xen golden "$run" "$((max + 2048))" 512 $((limit + 720 * $(echo $sizes | wc -w)))
+else
+	e2e_boot_xen golden "$run" "$((max + 2048))" 512 "$limit"
+fi
 log=$E2E_LOGS/golden.log
 e2e_summary || exit 1
 
@@ -19,11 +53,22 @@ tr -d '\r' <"$log" | grep -o '@@E2E GOLD .*' | sed 's/^@@E2E GOLD //' |
 xen=$(tr -d '\r' <"$log" | sed -n 's/.*@@E2E GOLD-META xen //p' | head -n 1)
 kernel=$(tr -d '\r' <"$log" | sed -n 's/.*@@E2E GOLD-META kernel //p' | head -n 1)
 pkg=$(dpkg-deb -f "$E2E_DIR"/debs/linux-image-"$E2E_KVER"_*.deb Version)
+if [ "$type" = hvm ]; then
+	tr -d '\r' <"$log" | grep -o '@@E2E .*' | grep -vE '@@E2E (ok|FAIL) - ' >"${out%.tsv}.log"
+	what="HVM DomU with PV drivers"
+	thp="(an HVM guest has PSE: THP is on from 512 MiB of MemTotal, and khugepaged raises min_free_kbytes)"
+	how="HVM with device_model_version qemu-xen, direct kernel boot of the bzImage (guest/lib.sh)"
+else
+	what="PV DomU"
+	thp="(unavailable: Xen PV hides PSE, so no THP and khugepaged never raises min_free_kbytes)"
+	how="PV"
+fi
 {
-	echo "# Golden table: values a real Linux 6.1 PV DomU computed at boot, per size."
+	echo "# Golden table: values a real Linux 6.1 $what computed at boot, per size."
 	echo "# kernel: $kernel (Debian package linux-image-$E2E_KVER $pkg)"
-	echo "# xen: $xen (Debian xen-hypervisor-4.17-amd64), QEMU $(qemu-system-x86_64 --version | head -n 1 | awk '{ print $4 }'), $(e2e_accel_args)"
-	echo "# method: tests/e2e/golden.sh (make golden). Each DomU is PV, 1 vCPU, memory = maxmem = mib,"
+	echo "# xen: $xen (Debian xen-hypervisor-4.17-amd64), QEMU $(qemu-system-x86_64 --version | head -n 1 | awk '{ print $4 }'), $( [ "$type" = hvm ] && E2E_TCG_CPU=${E2E_PVH_TCG_CPU:-qemu64,+npt}; e2e_accel_args)"
+	echo "# method: tests/e2e/golden.sh (make golden GOLDEN_TYPE=$type). Each DomU is $how,"
+	echo "#   1 vCPU, memory = maxmem = mib,"
 	echo "#   busybox initramfs, no systemd (so file_max is the kernel's own value); values read from"
 	echo "#   /proc/sys after boot, nf_conntrack loaded with modprobe (so its values are those of a"
 	echo "#   load at this size). Generated $(date -u +%Y-%m-%d)."
@@ -34,24 +79,10 @@ pkg=$(dpkg-deb -f "$E2E_DIR"/debs/linux-image-"$E2E_KVER"_*.deb Version)
 	echo "#   Formula inputs: mem_total_kb (MemTotal), totalram_pages (= MemTotal / 4), managed_<zone>"
 	echo "#   (pages), nr_free_buffer_pages (sum over DMA, DMA32, Normal of max(0, managed - high), read"
 	echo "#   from /proc/zoneinfo after boot), populated_zones (up to Normal), balloon_*_kb, thp_enabled"
-	echo "#   (unavailable: Xen PV hides PSE, so no THP and khugepaged never raises min_free_kbytes)."
+	echo "#   $thp."
 	echo "#   hash_*: boot hash-table entries from dmesg (\"... hash table entries: N\"), never resized."
 	echo "#   '-' = the kernel did not print or expose that value at this size."
 } >"$out.tmp"
-awk '
-	{ if (!($2 in seen)) { seen[$2] = 1; cols[++nc] = $2 }
-	  if (!($1 in sz)) { sz[$1] = 1; sizes[++ns] = $1 }
-	  v[$1, $2] = $3 }
-	END {
-		line = "mib"
-		for (c = 1; c <= nc; c++) line = line "\t" cols[c]
-		print line
-		for (s = 1; s <= ns; s++) {
-			line = sizes[s]
-			for (c = 1; c <= nc; c++)
-				line = line "\t" ((sizes[s], cols[c]) in v ? v[sizes[s], cols[c]] : "-")
-			print line
-		}
-	}' "$E2E_LOGS/golden.cells" >>"$out.tmp"
+awk -f "$E2E_HERE/guest/golden-table.awk" "$E2E_LOGS/golden.cells" >>"$out.tmp"
 mv "$out.tmp" "$out"
 echo "golden: wrote $out ($(grep -vc '^#' "$out") lines)"
