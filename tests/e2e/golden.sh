@@ -27,8 +27,9 @@ hvm)
 esac
 
 e2e_build_images
-# The scenario reads its sizes and guest type from Dom0's command line (e2e.opts).
-E2E_OPTS="${E2E_OPTS:+$E2E_OPTS:}E2E_GOLDEN_SIZES=$(echo $sizes | tr ' ' ,):E2E_GOLDEN_TYPE=$type"
+# The scenario reads its sizes and guest type from Dom0's command line (e2e.opts). Sizes are
+# joined with "_": a comma would split QEMU's -initrd list (rig.sh puts Dom0's command line there).
+E2E_OPTS="${E2E_OPTS:+$E2E_OPTS:}E2E_GOLDEN_SIZES=$(echo $sizes | tr ' ' _):E2E_GOLDEN_TYPE=$type"
 export E2E_OPTS
 # QEMU holds Xen, Dom0 (512 MiB) and the largest DomU, one at a time.
 max=$(echo "$sizes" | tr ' ' '\n' | sort -n | tail -n 1)

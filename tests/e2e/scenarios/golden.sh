@@ -8,7 +8,7 @@ s=golden
 say "GOLD-META xen $(xl info | sed -n 's/^xen_version *: *//p')"
 say "GOLD-META kernel $(uname -r) $(uname -v)"
 type=${E2E_GOLDEN_TYPE:-pv}
-for mib in $(echo "${E2E_GOLDEN_SIZES:-256 512 1024 2048 4096}" | tr , ' '); do
+for mib in $(echo "${E2E_GOLDEN_SIZES:-256 512 1024 2048 4096}" | tr _ ' '); do
 	name=g$mib
 	if ! domu_create "$name" "$mib" "$mib" "$type"; then
 		fail "$s-$mib-boot" "DomU of $mib MiB did not boot"
