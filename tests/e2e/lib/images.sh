@@ -136,12 +136,13 @@ E2E_HVM_DM=/usr/libexec/xen-qemu-system-i386
 
 # What an HVM DomU needs in Dom0 beyond the PV rig, as $img/hvm.cpio (appended to dom0.cpio
 # for the Xen boot of the pvh- and hvm- scenarios only; the PV boot keeps its smaller Dom0):
-# the device model with the libraries the PV image lacks; hvmloader; SeaBIOS (its path is
-# compiled into libxenlight); linuxboot.bin, SeaBIOS's loader for QEMU's -kernel (the xenfv
-# machine's fw_cfg has no DMA, so linuxboot_dma.bin is never used); the bzImage (HVM direct
-# boot goes through the device model's -kernel, which takes no ELF); and domu.cpio compressed,
-# as the guest's ramdisk: the loader reads kernel and ramdisk through fw_cfg port I/O, each
-# access a round trip to the device model, so every byte left out saves boot time.
+# the device model with the libraries the PV image lacks, and its en-us keymap; hvmloader;
+# SeaBIOS (its path is compiled into libxenlight); linuxboot.bin, SeaBIOS's loader for
+# QEMU's -kernel (the xenfv machine's fw_cfg has no DMA, so linuxboot_dma.bin is never used);
+# the bzImage (HVM direct boot goes through the device model's -kernel, which takes no ELF);
+# and domu.cpio compressed, as the guest's ramdisk: the loader reads kernel and ramdisk
+# through fw_cfg port I/O, each access a round trip to the device model, so every byte left
+# out saves boot time (docs/rig.md).
 e2e_build_hvm_extra()
 {
 	local stage="$img/hvm-stage" main="$E2E_STAGE" f
@@ -162,6 +163,10 @@ e2e_build_hvm_extra()
 		e2e_die "SeaBIOS missing (apt-get install seabios)"
 	cp /usr/share/qemu/linuxboot.bin "$stage/usr/share/qemu/" ||
 		e2e_die "linuxboot.bin missing (apt-get install qemu-system-data)"
+	# libxenlight passes -vnc none, and QEMU reads its keymap even so.
+	mkdir -p "$stage/usr/share/qemu/keymaps"
+	cp /usr/share/qemu/keymaps/en-us "$stage/usr/share/qemu/keymaps/" ||
+		e2e_die "QEMU's en-us keymap missing (apt-get install qemu-system-data)"
 	cp "$img/vmlinuz" "$stage/images/"
 	zstd -q -19 -T0 -o "$stage/images/domu.cpio.zst" "$img/domu.cpio" ||
 		e2e_die "zstd of the guest image failed"
