@@ -1,29 +1,61 @@
 #!/bin/bash
-# make golden: boots PV DomUs natively at 256..4096 MiB on real Xen and writes what the kernel
-# computed at boot into tests/data/golden-6.1.tsv (or $GOLDEN_OUT).
-#   E2E_GOLDEN_SIZES="256 512"   sizes in MiB (default 256 512 768 1024 2048 4096)
-#   E2E_GOLDEN_ALSO=a,b          scenarios to run after the golden one in the same Xen boot; they
-#                                compare with the table just measured (guest/lib.sh: golden_value).
-#                                The table is written when the golden scenario's own checks pass;
-#                                the exit status covers every scenario.
+# make golden: boots DomUs natively at each size on real Xen and writes what the kernel
+# computed at boot into a golden table.
+#   GOLDEN_TYPE=pv|hvm           pv (default): PV DomUs at 256 512 768 1024 2048 4096 MiB, into
+#                                tests/data/golden-6.1.tsv, its raw lines in golden-6.1.log; hvm: HVM DomUs with PV drivers at
+#                                256 512 1024 MiB, into tests/data/golden-6.1-hvm.tsv, in the
+#                                Xen boot of the hvm- scenarios (run.sh), whose GOLD lines are
+#                                also kept as tests/data/golden-6.1-hvm.log
+#   E2E_GOLDEN_SIZES="256 512"   sizes in MiB
+#   GOLDEN_OUT=path              where the table goes
+#   GOLDEN_ALSO=a,b              (or E2E_GOLDEN_ALSO) scenarios run in the same boot after the
+#                                golden one, against the values just collected
+#                                (/tmp/golden-TYPE.tsv in Dom0; for HVM only when the image has
+#                                no HVM table yet). The table is written when the golden
+#                                scenario's own checks pass; the exit status covers every scenario.
 set -u
 . "$(dirname "$0")/lib/rig.sh"
-out=${GOLDEN_OUT:-$E2E_REPO/tests/data/golden-6.1.tsv}
+type=${GOLDEN_TYPE:-pv}
+case "$type" in
+pv)
+	out=${GOLDEN_OUT:-$E2E_REPO/tests/data/golden-6.1.tsv}
+	sizes=${E2E_GOLDEN_SIZES:-256 512 768 1024 2048 4096}
+	;;
+hvm)
+	out=${GOLDEN_OUT:-$E2E_REPO/tests/data/golden-6.1-hvm.tsv}
+	sizes=${E2E_GOLDEN_SIZES:-256 512 1024}
+	;;
+*) e2e_die "GOLDEN_TYPE is pv or hvm" ;;
+esac
 
 e2e_build_images
-sizes=${E2E_GOLDEN_SIZES:-256 512 768 1024 2048 4096}
+# The scenario reads its sizes and guest type from Dom0's command line (e2e.opts). Sizes are
+# joined with "_": a comma would split QEMU's -initrd list (rig.sh puts Dom0's command line there).
+E2E_OPTS="${E2E_OPTS:+$E2E_OPTS:}E2E_GOLDEN_SIZES=$(echo $sizes | tr ' ' _):E2E_GOLDEN_TYPE=$type"
+export E2E_OPTS
 # QEMU holds Xen, Dom0 (512 MiB) and the largest DomU, one at a time.
 max=$(echo "$sizes" | tr ' ' '\n' | sort -n | tail -n 1)
-# The kernel command line has no spaces to spare: sizes go comma-separated.
-E2E_OPTS="${E2E_OPTS:+$E2E_OPTS:}E2E_GOLDEN_SIZES=$(echo $sizes | tr ' ' ',')"
-runlist=golden
-[ -n "${E2E_GOLDEN_ALSO:-}" ] && runlist="golden:$(echo "$E2E_GOLDEN_ALSO" | tr ',' ':')"
-e2e_boot_xen golden "$runlist" "$((max + 2048))" 512 1800
+run=golden
+limit=1800
+also=${GOLDEN_ALSO:-${E2E_GOLDEN_ALSO:-}}
+if [ -n "$also" ]; then
+	run="golden:$(echo "$also" | tr ', ' '::')"
+	limit=$((limit + 600 * $(echo "$also" | tr ',' '\n' | wc -l)))
+fi
+if [ "$type" = hvm ]; then
+	# An HVM boot takes minutes under TCG (docs/rig.md): allow 12 per guest.
+	# Dom0 with 1 GiB, as in run.sh's pvh boot (its image has the device model).
+	E2E_TCG_CPU=${E2E_PVH_TCG_CPU:-qemu64,+npt} E2E_DOM0_IMAGE=dom0-hvm.cpio \
+		e2e_boot_xen golden "$run" "$((max + 2048))" 1024 $((limit + 720 * $(echo "$sizes" | wc -w)))
+else
+	e2e_boot_xen golden "$run" "$((max + 2048))" 512 "$limit"
+fi
 log=$E2E_LOGS/golden.log
-all=0
-e2e_summary || all=1
-if tr -d '\r' <"$log" | grep -q '@@E2E FAIL - golden-' || ! grep -q '@@E2E GOLD ' "$log"; then
-	echo "golden: the golden scenario failed; table not written" >&2
+e2e_summary
+rc=$?
+# The table is written when the golden scenario itself passed; the scenarios of GOLDEN_ALSO
+# only make the exit status.
+if ! grep -q '@@E2E DONE' "$log" || tr -d '\r' <"$log" | grep -qE '@@E2E FAIL - golden-'; then
 	exit 1
 fi
 
@@ -32,11 +64,23 @@ tr -d '\r' <"$log" | grep -o '@@E2E GOLD .*' | sed 's/^@@E2E GOLD //' |
 xen=$(tr -d '\r' <"$log" | sed -n 's/.*@@E2E GOLD-META xen //p' | head -n 1)
 kernel=$(tr -d '\r' <"$log" | sed -n 's/.*@@E2E GOLD-META kernel //p' | head -n 1)
 pkg=$(dpkg-deb -f "$E2E_DIR"/debs/linux-image-"$E2E_KVER"_*.deb Version)
+# The raw log: every cell, and what each guest said of its memory and boot time.
+tr -d '\r' <"$log" | grep -oE '@@E2E (GOLD|TIME g[0-9]+ |INFO golden: ).*' >"${out%.tsv}.log"
+if [ "$type" = hvm ]; then
+	what="HVM DomU with PV drivers"
+	thp="(an HVM guest has PSE: THP is on from 512 MiB of MemTotal, and khugepaged raises min_free_kbytes)"
+	how="HVM (qemu-xen device model, direct kernel boot; guest/lib.sh)"
+else
+	what="PV DomU"
+	thp="(unavailable: Xen PV hides PSE, so no THP and khugepaged never raises min_free_kbytes)"
+	how="PV"
+fi
 {
-	echo "# Golden table: values a real Linux 6.1 PV DomU computed at boot, per size."
+	echo "# Golden table: values a real Linux 6.1 $what computed at boot, per size."
 	echo "# kernel: $kernel (Debian package linux-image-$E2E_KVER $pkg)"
-	echo "# xen: $xen (Debian xen-hypervisor-4.17-amd64), QEMU $(qemu-system-x86_64 --version | head -n 1 | awk '{ print $4 }'), $(e2e_accel_args)"
-	echo "# method: tests/e2e/golden.sh (make golden). Each DomU is PV, 1 vCPU, memory = maxmem = mib,"
+	echo "# xen: $xen (Debian xen-hypervisor-4.17-amd64), QEMU $(qemu-system-x86_64 --version | head -n 1 | awk '{ print $4 }'), $( [ "$type" = hvm ] && E2E_TCG_CPU=${E2E_PVH_TCG_CPU:-qemu64,+npt}; e2e_accel_args)"
+	echo "# method: tests/e2e/golden.sh (make golden GOLDEN_TYPE=$type). Each DomU is $how,"
+	echo "#   1 vCPU, memory = maxmem = mib,"
 	echo "#   busybox initramfs, no systemd (so file_max is the kernel's own value); values read from"
 	echo "#   /proc/sys after boot, nf_conntrack loaded with modprobe (so its values are those of a"
 	echo "#   load at this size). Generated $(date -u +%Y-%m-%d)."
@@ -47,15 +91,14 @@ pkg=$(dpkg-deb -f "$E2E_DIR"/debs/linux-image-"$E2E_KVER"_*.deb Version)
 	echo "#   Formula inputs: mem_total_kb (MemTotal), totalram_pages (= MemTotal / 4), managed_<zone>"
 	echo "#   (pages), nr_free_buffer_pages (sum over DMA, DMA32, Normal of max(0, managed - high), read"
 	echo "#   from /proc/zoneinfo after boot), populated_zones (up to Normal), balloon_*_kb, thp_enabled"
-	echo "#   (unavailable: Xen PV hides PSE, so no THP and khugepaged never raises min_free_kbytes)."
+	echo "#   $thp."
 	echo "#   hash_*: boot hash-table entries from dmesg (\"... hash table entries: N\"), never resized."
 	echo "#   wmark_{min,low,high}_<zone>, lowmem_reserve_<zone> (largest protection entry), pcp_{high,batch}_<zone>"
 	echo "#   (CPU 0): /proc/zoneinfo after boot, pages, for the populated zones up to Normal."
-	echo "#   Raw serial log of the run: $(basename "${out%.tsv}").log beside this file."
+	echo "#   Raw lines of the run (GOLD cells, boot times): $(basename "${out%.tsv}").log beside this file."
 	echo "#   '-' = the kernel did not print or expose that value at this size."
 } >"$out.tmp"
-sh "$E2E_HERE/guest/golden-pivot.sh" <"$E2E_LOGS/golden.cells" >>"$out.tmp"
+awk -f "$E2E_HERE/guest/golden-table.awk" "$E2E_LOGS/golden.cells" >>"$out.tmp"
 mv "$out.tmp" "$out"
-tr -d '\r' <"$log" >"${out%.tsv}.log"
 echo "golden: wrote $out ($(grep -vc '^#' "$out") lines)"
-exit $all
+exit $rc

@@ -144,12 +144,18 @@ need_agent()
 # ---- DomUs ---------------------------------------------------------------------------------
 
 # domu_create NAME MEM_MiB MAXMEM_MiB [TYPE]: boots a busybox DomU and waits until it serves
-# commands. TYPE is pv (default, or $DOMU_TYPE) or pvh. Another guest image: DOMU_RAMDISK=/images/... and its
+# commands. TYPE is pv (default, or $DOMU_TYPE), pvh or hvm. Another guest image: DOMU_RAMDISK=/images/... and its
 # kernel arguments DOMU_EXTRA (the systemd guest: scenario agent-systemd).
 #
-# A PVH guest that never comes up is destroyed and booted once more: under TCG, a PVH guest
-# booting while another one runs sometimes triple-faults (QEMU's emulation of AMD nested
-# paging; see pvh-kmod.sh). Nothing under test runs in it before "ready" (the scenario loads
+# An HVM guest (only in the Xen boot of pvh- and hvm- scenarios, whose Dom0 has the device
+# model) boots the bzImage and the zstd-compressed image through the device model's -kernel
+# (hvmloader, SeaBIOS, linuxboot.bin), with PV drivers; the early console (ttyS0) goes to
+# $E2E_CONSOLE_DIR/serial-NAME.log, hvc0 (the command channel) as for PV. It takes minutes
+# to come up under TCG (docs/rig.md): DOMU_READY_S defaults to 600 for it.
+#
+# A PVH or HVM guest that never comes up is destroyed and booted once more: under TCG, a PVH
+# guest booting while another one runs sometimes triple-faults (QEMU's emulation of AMD nested
+# paging, which HVM uses too; see pvh-kmod.sh). Nothing under test runs in it before "ready" (the scenario loads
 # the module afterwards). The retry is said on a RETRY line, with what Xen printed about the
 # failed guest, and run.sh repeats every RETRY line at the end. PV guests, which never showed
 # this, are not retried: the systemd guest starts the module and the agent while it boots.
@@ -159,7 +165,7 @@ domu_create()
 
 	domu_create_once "$@"
 	rc=$?
-	[ "$rc" -eq 2 ] && [ "${4:-${DOMU_TYPE:-pv}}" = pvh ] || return "$rc"
+	[ "$rc" -eq 2 ] && [ "${4:-${DOMU_TYPE:-pv}}" != pv ] || return "$rc"
 	say "RETRY $1: did not come up; destroyed and booted again. $(cat "/tmp/$1.hung")"
 	domu_destroy "$1"
 	domu_create_once "$@"
@@ -189,9 +195,22 @@ domu_failed_state()
 # domu_create_once: one boot. Returns 1 if xl create failed, 2 if the guest did not come up.
 domu_create_once()
 {
-	local name="$1" mem="$2" maxmem="$3" type="${4:-${DOMU_TYPE:-pv}}" id t0
-	local ramdisk="${DOMU_RAMDISK:-/images/domu.cpio}"
+	local name="$1" mem="$2" maxmem="$3" type="${4:-${DOMU_TYPE:-pv}}" id t0 ready_s
+	local kernel=/images/vmlinux ramdisk="${DOMU_RAMDISK:-/images/domu.cpio}"
 	local extra="${DOMU_EXTRA:-console=hvc0 rdinit=/init e2e.role=domu loglevel=3}"
+	local hvm=""
+
+	ready_s=${DOMU_READY_S:-240}
+	if [ "$type" = hvm ]; then
+		kernel=/images/vmlinuz
+		ramdisk="${DOMU_RAMDISK:-/images/domu.cpio.zst}"
+		# hvc0 last: it becomes /dev/console, which init and the command channel use.
+		extra="console=ttyS0 ${DOMU_EXTRA:-console=hvc0 rdinit=/init e2e.role=domu loglevel=3}"
+		hvm=$(printf '%s\n' 'device_model_version = "qemu-xen"' 'xen_platform_pci = 1' \
+			'vga = "none"' 'vnc = 0' 'sdl = 0' \
+			"serial = \"file:$E2E_CONSOLE_DIR/serial-$name.log\"")
+		ready_s=${DOMU_READY_S:-600}
+	fi
 
 	# on_reboot: no rig guest reboots on purpose. A restarted guest would get a new domain id
 	# without the rig/ node, and hang; a triple fault shows up as a reboot (Xen's default
@@ -199,7 +218,7 @@ domu_create_once()
 	cat >"/tmp/$name.cfg" <<-EOF
 	name = "$name"
 	type = "$type"
-	kernel = "/images/vmlinux"
+	kernel = "$kernel"
 	ramdisk = "$ramdisk"
 	memory = $mem
 	maxmem = $maxmem
@@ -208,12 +227,17 @@ domu_create_once()
 	on_reboot = "destroy"
 	on_crash = "preserve"
 	extra = "$extra"
+	$hvm
 	EOF
 	# A name used again must not find the answers of its predecessor in the console log.
-	rm -f "$(domu_console "$name")"
+	rm -f "$(domu_console "$name")" "$E2E_CONSOLE_DIR/serial-$name.log"
 	t0=$(now_ms)
-	if ! timeout 180 xl create "/tmp/$name.cfg" >"/tmp/$name.create" 2>&1; then
+	# HVM: xl -vvv, and its errors in full (libxl's cleanup errors come last and say little).
+	if ! timeout 180 xl $([ "$type" = hvm ] && echo -vvv) create "/tmp/$name.cfg" >"/tmp/$name.create" 2>&1; then
 		info "xl create $name: $(tail -n 3 "/tmp/$name.create" | tr '\n' ' ')"
+		[ "$type" = hvm ] && grep -hE 'error|rror:|failed|denied|No such' "/tmp/$name.create" \
+			/var/log/xen/qemu-dm-"$name".log 2>/dev/null | head -n 15 | sed 's/^/@@E2E INFO   | /'
+		[ "$type" = hvm ] && tail -n 8 /var/log/xen/qemu-dm-"$name".log 2>/dev/null | sed 's/^/@@E2E INFO   | dm: /'
 		return 1
 	fi
 	if ! id=$(xl domid "$name"); then
@@ -224,7 +248,7 @@ domu_create_once()
 	xenstore-write "/local/domain/$id/rig/seq" 0
 	xenstore-chmod -r "/local/domain/$id/rig" n0 "r$id"
 	echo 0 >"/tmp/rig-seq.$id"
-	wait_until "${DOMU_READY_S:-240}" domu_up_or_gone "$id"
+	wait_until "$ready_s" domu_up_or_gone "$id"
 	if ! xenstore-read "/local/domain/$id/data/rig/ready" >/dev/null 2>&1; then
 		info "$name never served commands; console tail:"
 		domu_console_tail "$name" 20
@@ -368,6 +392,63 @@ domu_boot_with_kmod()
 # tables): up to 15 % below (measured: 9 % at 768 MiB with maxmem 2048 MiB).
 applied_for() { within_range 15 0 "$2" "$1"; }
 
+# resize_checked NAME MIB CHECK SETTLE_S: xl mem-set NAME to MIB, waits until the balloon
+# settles and the module acknowledges that target and is idle again (timed); two checks: the
+# module refused nothing (CHECK-not-refused) and answered MIB (CHECK-target-echoed).
+resize_checked()
+{
+	local name="$1" mib="$2" t0
+
+	t0=$(now_ms)
+	xl mem-set "$name" "${mib}m"
+	domu_settle "$name" "$4" >/dev/null
+	wait_until 90 sh -c ". /e2e/lib.sh; [ \"\$(kmod_ack $name target-kb)\" = $((mib * 1024)) ] &&
+		[ \"\$(kmod_ack $name state)\" = idle ]"
+	say "TIME $3 resize-to-ack $(($(now_ms) - t0))"
+	info "$3: at $mib MiB: balloon (target current) $(domu_balloon "$name"), applied-kb $(kmod_ack "$name" applied-kb)"
+	check_eq "$3-not-refused" "$(kmod_ack "$name" refused-count)" ""
+	check_eq "$3-target-echoed" "$(kmod_ack "$name" target-kb)" $((mib * 1024))
+}
+
+# agent_start NAME CHECK: starts xen-memtuned (busybox init, --no-dbus, log in /var/log/agent.log)
+# in DomU NAME; one check that its report reaches xenstore within 90 s.
+agent_start()
+{
+	local id t0
+
+	id=$(domu_id "$1")
+	domu_run "$1" 'mkdir -p /var/log; (xen-memtuned --no-dbus --log stderr >/var/log/agent.log 2>&1 &)' >/dev/null
+	t0=$(now_ms)
+	if wait_until 90 xenstore-read "/local/domain/$id/data/memtune/version" >/dev/null 2>&1; then
+		say "TIME $2 start-to-report $(($(now_ms) - t0))"
+		pass "$2"
+	else
+		fail "$2" "no data/memtune/version; agent log:"
+		domu_run "$1" 'tail -n 10 /var/log/agent.log' | sed 's/^/@@E2E INFO   | /'
+	fi
+}
+
+# agent_reclaim NAME CHECK: gives DomU NAME reclaimable page cache (zram1's pages, read once;
+# the kernel drops a block device's cache when its last opener closes it, so a sleeper keeps
+# it open), sends a reclaim directive with memtunectl; two checks: acknowledged
+# (CHECK-acked), and the cache went down (CHECK-gave-back-cache).
+agent_reclaim()
+{
+	local out rc b0 b1 t0
+
+	domu_run "$1" 'modprobe zram num_devices=2; echo 64M >/sys/block/zram1/disksize
+		(sleep 3600 </dev/zram1 >/dev/null 2>&1 &); dd if=/dev/zram1 of=/dev/null bs=1M 2>/dev/null' >/dev/null
+	b0=$(domu_run "$1" 'awk "/^Buffers:/ { print \$2 }" /proc/meminfo')
+	t0=$(now_ms)
+	out=$(memtunectl directive "$1" --reclaim 16M --timeout 60 2>&1)
+	rc=$?
+	say "TIME $2 directive-to-ack $(($(now_ms) - t0))"
+	echo "$out" | sed 's/^/@@E2E INFO   | /'
+	check_true "$2-acked" "rc $rc: $(echo "$out" | tr '\n' ' ')" [ $rc -eq 0 ]
+	b1=$(domu_run "$1" 'awk "/^Buffers:/ { print \$2 }" /proc/meminfo')
+	check_true "$2-gave-back-cache" "Buffers $b0 -> $b1 kB" [ "$b1" -le $((b0 - 8192)) ]
+}
+
 # wait_applied NAME KB [TIMEOUT_S]: waits until the module acknowledges a pass for KB
 # (applied_for). Prints the acknowledged applied-kb.
 wait_applied()
@@ -398,14 +479,15 @@ kmod_owners()
 }
 
 # The golden table (tests/data/golden-6.1.tsv, shipped as /e2e/golden.tsv), or the one the
-# golden scenario measured earlier in this boot (/tmp/golden-run.tsv; make golden with
-# E2E_GOLDEN_ALSO).
+# golden scenario measured earlier in this boot (/tmp/golden-pv.tsv; make golden with
+# GOLDEN_ALSO). E2E_GOLDEN_TABLE: another table, e.g. /e2e/golden-hvm.tsv
+# (tests/data/golden-6.1-hvm.tsv, HVM guests).
 # golden_value MIB COLUMN
 golden_value()
 {
-	local table=/e2e/golden.tsv
+	local table=${E2E_GOLDEN_TABLE:-/e2e/golden.tsv}
 
-	[ -s /tmp/golden-run.tsv ] && table=/tmp/golden-run.tsv
+	[ -z "${E2E_GOLDEN_TABLE:-}" ] && [ -s /tmp/golden-pv.tsv ] && table=/tmp/golden-pv.tsv
 	awk -F'\t' -v m="$1" -v c="$2" '
 		/^#/ { next }
 		!hdr { for (i = 1; i <= NF; i++) col[$i] = i; hdr = 1; next }
@@ -473,6 +555,8 @@ golden_tolerance()
 # of collect-values.sh there; e.g. a PVH guest, whose values the PV golden table does not hold);
 # the ehash-derived values are then left out (the reference was booted at MIB, not MAXMEM_MIB).
 # E2E_SKIP_COLUMNS="a b": columns a scenario checks on its own terms.
+# E2E_SCALE_COLUMNS="a b" E2E_SCALE_PERMILLE=N: those columns are compared with N/1000 of the
+# golden value (a scenario that knows why its guest differs from a native boot, by how much).
 compare_golden()
 {
 	local check="$1" name="$2" mib="$3" maxmem="$4" ct col below above got want row devs=""
@@ -496,6 +580,9 @@ compare_golden()
 		else
 			want=$(golden_value "$row" "$col")
 		fi
+		case " ${E2E_SCALE_COLUMNS:-} " in
+		*" $col "*) [ -n "$want" ] && [ "$want" != - ] && want=$((want * E2E_SCALE_PERMILLE / 1000)) ;;
+		esac
 		devs="$devs $col $(deviation "$got" "$want")"
 		if within_range "$below" "$above" "$got" "$want"; then
 			pass "$check-$col"

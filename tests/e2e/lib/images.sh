@@ -4,8 +4,9 @@
 #   $E2E_DIR/debs/      the .debs, fetched with `apt-get download` (never installed on the host)
 #   $E2E_DIR/root/      the .debs unpacked with `dpkg-deb -x`
 #   $E2E_DIR/images/    xen (ELF), vmlinux (ELF, used for Dom0 and every DomU), vmlinuz (bzImage,
-#                       for the bare boot), domu.cpio (every guest's /), dom0.cpio (domu.cpio
-#                       plus /images/{vmlinux,domu.cpio})
+#                       for the bare boot and HVM guests), domu.cpio (every guest's /), dom0.cpio
+#                       (domu.cpio plus /images/{vmlinux,domu.cpio}), dom0-hvm.cpio (dom0.cpio
+#                       plus what HVM guests need: see e2e_build_hvm_extra)
 #
 # The images are rebuilt only when an input changes: the hash of every input file is kept in
 # $E2E_DIR/images/inputs.sha256.
@@ -129,16 +130,62 @@ e2e_project_files()
 	return 0
 }
 
+# The device model of HVM guests: libxenlight 4.17 runs /usr/libexec/xen-qemu-system-i386,
+# which Debian's qemu-system-xen installs (QEMU 7.2 built for Xen).
+E2E_HVM_DM=/usr/libexec/xen-qemu-system-i386
+
+# What an HVM DomU needs in Dom0 beyond the PV rig, as $img/hvm.cpio (appended to dom0.cpio
+# for the Xen boot of the pvh- and hvm- scenarios only; the PV boot keeps its smaller Dom0):
+# the device model with the libraries the PV image lacks, and its en-us keymap; hvmloader;
+# SeaBIOS (its path is compiled into libxenlight); linuxboot.bin, SeaBIOS's loader for
+# QEMU's -kernel (the xenfv machine's fw_cfg has no DMA, so linuxboot_dma.bin is never used);
+# the bzImage (HVM direct boot goes through the device model's -kernel, which takes no ELF);
+# and domu.cpio compressed, as the guest's ramdisk: the loader reads kernel and ramdisk
+# through fw_cfg port I/O, each access a round trip to the device model, so every byte left
+# out saves boot time (docs/rig.md).
+e2e_build_hvm_extra()
+{
+	local stage="$img/hvm-stage" main="$E2E_STAGE" f
+
+	[ -x "$E2E_HVM_DM" ] || e2e_die "$E2E_HVM_DM missing (apt-get install qemu-system-xen)"
+	rm -rf "$stage"
+	E2E_STAGE=$stage
+	e2e_copy_binary "$E2E_HVM_DM" "$E2E_HVM_DM"
+	E2E_STAGE=$main
+	(cd "$stage" && find . -type f) | while read -r f; do
+		[ -e "$main/$f" ] && rm "$stage/$f"
+	done
+	mkdir -p "$stage/usr/lib/xen-4.17/boot" "$stage/usr/share/seabios" "$stage/usr/share/qemu" \
+		"$stage/images"
+	cp "$E2E_ROOT/usr/lib/xen-4.17/boot/hvmloader" "$stage/usr/lib/xen-4.17/boot/" ||
+		e2e_die "hvmloader missing from xen-utils-4.17"
+	cp /usr/share/seabios/bios-256k.bin "$stage/usr/share/seabios/" ||
+		e2e_die "SeaBIOS missing (apt-get install seabios)"
+	cp /usr/share/qemu/linuxboot.bin "$stage/usr/share/qemu/" ||
+		e2e_die "linuxboot.bin missing (apt-get install qemu-system-data)"
+	# libxenlight passes -vnc none, and QEMU reads its keymap even so.
+	mkdir -p "$stage/usr/share/qemu/keymaps"
+	cp /usr/share/qemu/keymaps/en-us "$stage/usr/share/qemu/keymaps/" ||
+		e2e_die "QEMU's en-us keymap missing (apt-get install qemu-system-data)"
+	cp "$img/vmlinuz" "$stage/images/"
+	zstd -q -19 -T0 -o "$stage/images/domu.cpio.zst" "$img/domu.cpio" ||
+		e2e_die "zstd of the guest image failed"
+	(cd "$stage" && find . | cpio -o -H newc --quiet) >"$img/hvm.cpio" ||
+		e2e_die "cpio of the HVM additions failed"
+	rm -rf "$stage"
+}
+
 e2e_inputs_hash()
 {
 	{
 		echo "$E2E_KVER"
 		ls "$E2E_DIR/debs"
-		find "$E2E_HERE/guest" "$E2E_HERE/scenarios" "$E2E_HERE/lib/images.sh" \
-			"$E2E_REPO/tests/data/golden-6.1.tsv" -type f |
-			sort | xargs sha256sum
+		{
+			find "$E2E_HERE/guest" "$E2E_HERE/scenarios" "$E2E_HERE/lib/images.sh" -type f
+			find "$E2E_REPO/tests/data" -name 'golden-6.1*.tsv' -type f
+		} | sort | xargs sha256sum
 		e2e_project_files | xargs -r sha256sum
-		ls -l /bin/busybox /usr/bin/xenstore*
+		ls -l /bin/busybox /usr/bin/xenstore* "$E2E_HVM_DM"
 		cat "$E2E_SYSTEMD_IMAGE_DIR/inputs.sha256" 2>/dev/null
 	} | sha256sum | cut -d' ' -f1
 }
@@ -162,7 +209,7 @@ e2e_build_images()
 	e2e_build_systemd_image || rm -f "$E2E_SYSTEMD_IMAGE"
 	hash=$(e2e_inputs_hash)
 	if [ -f "$img/inputs.sha256" ] && [ "$(cat "$img/inputs.sha256")" = "$hash" ] &&
-	   [ -f "$img/dom0.cpio" ]; then
+	   [ -f "$img/dom0.cpio" ] && [ -f "$img/dom0-hvm.cpio" ]; then
 		return 0
 	fi
 	e2e_log "building guest images for $E2E_KVER"
@@ -182,8 +229,10 @@ e2e_build_images()
 	mknod "$E2E_STAGE/dev/console" c 5 1
 	cp /bin/busybox "$E2E_STAGE/bin/busybox"
 	cp "$E2E_HERE/guest/init" "$E2E_STAGE/init"
-	cp "$E2E_HERE"/guest/*.sh "$E2E_STAGE/e2e/"
+	cp "$E2E_HERE"/guest/*.sh "$E2E_HERE"/guest/*.awk "$E2E_STAGE/e2e/"
 	cp "$E2E_REPO/tests/data/golden-6.1.tsv" "$E2E_STAGE/e2e/golden.tsv"
+	[ -f "$E2E_REPO/tests/data/golden-6.1-hvm.tsv" ] &&
+		cp "$E2E_REPO/tests/data/golden-6.1-hvm.tsv" "$E2E_STAGE/e2e/golden-hvm.tsv"
 	mkdir -p "$E2E_STAGE/e2e/scenarios"
 	cp "$E2E_HERE"/scenarios/*.sh "$E2E_STAGE/e2e/scenarios/"
 	chmod 0755 "$E2E_STAGE/init" "$E2E_STAGE"/e2e/*.sh
@@ -217,6 +266,8 @@ e2e_build_images()
 	[ -f "$E2E_SYSTEMD_IMAGE" ] && cp "$E2E_SYSTEMD_IMAGE" "$img/extra/images/"
 	(cd "$img/extra" && find . | cpio -o -H newc --quiet) >"$img/extra.cpio"
 	cat "$img/domu.cpio" "$img/extra.cpio" >"$img/dom0.cpio"
-	rm -rf "$img/extra" "$img/extra.cpio" "$E2E_STAGE"
+	e2e_build_hvm_extra
+	cat "$img/dom0.cpio" "$img/hvm.cpio" >"$img/dom0-hvm.cpio"
+	rm -rf "$img/extra" "$img/extra.cpio" "$img/hvm.cpio" "$E2E_STAGE"
 	echo "$hash" >"$img/inputs.sha256"
 }

@@ -127,7 +127,8 @@ e2e_expect_scenarios()
 }
 
 # e2e_boot_xen NAME RUNLIST [QEMU_MiB] [DOM0_MiB] [TIMEOUT_S]: Xen + Dom0, Dom0 runs the
-# scenarios of RUNLIST (colon-separated).
+# scenarios of RUNLIST (colon-separated). E2E_DOM0_IMAGE: Dom0's image in $E2E_DIR/images
+# (default dom0.cpio; dom0-hvm.cpio adds what HVM guests need).
 e2e_boot_xen()
 {
 	local name="$1" run="$2" mem="${3:-2048}" dom0="${4:-512}" limit="${5:-900}"
@@ -142,7 +143,7 @@ e2e_boot_xen()
 	# shellcheck disable=SC2046
 	e2e_qemu "$name" "$limit" $(e2e_accel_args) -m "$mem" \
 		-kernel "$img/xen" -append "$xen_args" \
-		-initrd "$img/vmlinux $dom0_args,$img/dom0.cpio"
+		-initrd "$img/vmlinux $dom0_args,$img/${E2E_DOM0_IMAGE:-dom0.cpio}"
 	e2e_expect_scenarios "$name" "$run"
 }
 

@@ -16,15 +16,7 @@ domu_run u-ag 'modprobe zram num_devices=2; modprobe loop; ul=/usr/local/sbin
 	dd if=/dev/zero of=/run/disk bs=1M count=64 2>/dev/null && $ul/losetup /dev/loop0 /run/disk &&
 		mkswap /dev/loop0 >/dev/null && $ul/swapon -p 20 /dev/loop0
 	cat /proc/swaps' | sed 's/^/@@E2E INFO   | /'
-domu_run u-ag 'mkdir -p /var/log; (xen-memtuned --no-dbus --log stderr >/var/log/agent.log 2>&1 &)' >/dev/null
-t0=$(now_ms)
-if wait_until 60 xenstore-read "/local/domain/$id/data/memtune/version" >/dev/null 2>&1; then
-	say "TIME $s start-to-report $(($(now_ms) - t0))"
-	pass "$s-report-published"
-else
-	fail "$s-report-published" "no data/memtune/version; agent log:"
-	domu_run u-ag 'tail -n 10 /var/log/agent.log' | sed 's/^/@@E2E INFO   | /'
-fi
+agent_start u-ag "$s-report-published"
 out=$(memtunectl --xl /usr/lib/xen-4.17/bin/xl domains --interval 0 2>&1)
 echo "$out" | sed 's/^/@@E2E INFO   | /'
 check_true "$s-domains-shows-guest" "memtunectl domains: $(echo "$out" | tr '\n' ' ')" \
@@ -69,20 +61,7 @@ swap_directive normal
 check_eq "$s-normal-zram-boot-priority" "$(prio zram0)" 10
 check_eq "$s-normal-disk-boot-priority" "$(prio loop0)" 20
 
-# Reclaimable page cache: a block device's (zram1's) pages, read once (tmpfs would not do). The
-# kernel drops a block device's cache when its last opener closes it: a sleeper keeps it open.
-domu_run u-ag 'echo 64M >/sys/block/zram1/disksize; (sleep 3600 </dev/zram1 >/dev/null 2>&1 &)
-	dd if=/dev/zram1 of=/dev/null bs=1M 2>/dev/null' >/dev/null
-buffers0=$(domu_buffers_kb u-ag)
-t0=$(now_ms)
-out=$(memtunectl directive u-ag --reclaim 16M --timeout 60 2>&1)
-rc=$?
-say "TIME $s directive-reclaim-to-ack $(($(now_ms) - t0))"
-echo "$out" | sed 's/^/@@E2E INFO   | /'
-check_true "$s-directive-reclaim-acked" "rc $rc: $(echo "$out" | tr '\n' ' ')" [ $rc -eq 0 ]
-buffers1=$(domu_buffers_kb u-ag)
-check_true "$s-directive-reclaim-gave-back-cache" "Buffers $buffers0 -> $buffers1 kB" \
-	[ "$buffers1" -le $((buffers0 - 8192)) ]
+agent_reclaim u-ag "$s-directive-reclaim"
 
 t0=$(now_ms)
 out=$(memtunectl resize u-ag --timeout 60 2>&1)

@@ -42,12 +42,7 @@ info "$s: at boot: $(domu_run u-pvh 'grep -E "^(threads_max|epoll|min_free)" /tm
 for step in 1024:grow 512:shrink; do
 	mib=${step%%:*}
 	what=${step#*:}
-	t0=$(now_ms)
-	xl mem-set u-pvh "${mib}m"
-	domu_settle u-pvh 180 >/dev/null
-	wait_until 90 sh -c ". /e2e/lib.sh; [ \"\$(kmod_ack u-pvh target-kb)\" = $((mib * 1024)) ] &&
-		[ \"\$(kmod_ack u-pvh state)\" = idle ]"
-	say "TIME $s $what-to-ack $(($(now_ms) - t0))"
+	resize_checked u-pvh "$mib" "$s-$what" 180
 	bal=$(domu_balloon u-pvh)
 	info "$s: after the $what to $mib MiB: balloon (target current) $bal, applied-kb $(kmod_ack u-pvh applied-kb)"
 	check_eq "$s-$what-not-refused" "$(kmod_ack u-pvh refused-count)" ""
