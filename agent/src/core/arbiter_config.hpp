@@ -103,6 +103,8 @@ struct Config {
 	// [guest]
 	std::uint64_t stale_ms = 180000;
 	std::uint64_t max_seq_rate = 5;
+
+	bool operator==(const Config &) const = default;
 };
 
 // sources[0] is arbiter.conf, the rest its drop-ins in order. No sources gives the defaults.
