@@ -734,7 +734,9 @@ void judge_domain(Step &s, DomainState &ds, const DomainSample &d)
 void rebalance(Step &s)
 {
 	const Config &c = s.config;
-	if (!c.rebalance || s.mode != Mode::act ||
+	// Observe and advise modes run it too, to log what it would do (set_target executes only
+	// in act mode).
+	if (!c.rebalance ||
 	    (s.state.last_rebalance_ms &&
 	     s.sample.now_ms - s.state.last_rebalance_ms < c.rebalance_interval_ms))
 		return;

@@ -420,6 +420,21 @@ TEST(ArbiterRebalance, MovesMemoryTowardNeedNeverBelowFloor)
 	EXPECT_LE(sum, 3072 * mib);
 }
 
+TEST(ArbiterRebalance, ObserveModeOnlySaysWhatItWouldDo)
+{
+	Sim sim = balanced();
+	sim.config.mode = Mode::observe;
+	uses(sim, 1, 900 * mib, 2000);
+	uses(sim, 2, 200 * mib);
+	uses(sim, 3, 200 * mib);
+	auto moves = of(sim.run(40), "rebalance");
+	ASSERT_FALSE(moves.empty());
+	for (const auto &a : moves)
+		EXPECT_FALSE(a.execute);
+	for (auto &g : sim.guests)
+		EXPECT_EQ(g.target_kb, 1024 * mib);
+}
+
 TEST(ArbiterRebalance, SmallMovesAreIgnored)
 {
 	Sim sim = balanced();
