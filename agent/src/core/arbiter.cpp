@@ -676,8 +676,15 @@ bool still_swapping(const DomainState &ds)
 
 void renew_or_lapse(Step &s, DomainState &ds, const DomainSample &d)
 {
-	if (ds.stage == Stage::none || !ds.directive || !can_direct(s, ds, d))
+	if (ds.stage == Stage::none || !ds.directive)
 		return;
+	if (!can_direct(s, ds, d)) {
+		// Nothing can be sent (no usable report, uncooperative, opted out since): the last
+		// directive lapses by its expiry; once the rogue is cleared there is no remedy left.
+		if (!ds.rogue)
+			ds.stage = Stage::none;
+		return;
+	}
 	const SentDirective &sent = *ds.directive;
 	if (!ds.rogue && !still_swapping(ds)) {
 		// Relief is no longer needed: put swap back as the guest booted it.

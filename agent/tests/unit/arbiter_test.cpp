@@ -229,6 +229,21 @@ TEST(Arbiter, ClearsOnlyAfterStayingQuietLongerThanItTookToEnter)
 	EXPECT_EQ(normal[0].swap_mode, SwapMode::normal);
 }
 
+TEST(Arbiter, RemedyEndsWhenTheGuestStopsReportingAndGoesQuiet)
+{
+	Sim sim = rig();
+	rogue_starts(sim);
+	sim.run(8);
+	ASSERT_EQ(sim.state.domains[1].stage, Stage::prefer_fast);
+	rogue_stops(sim);
+	sim.guest(1).raw_report = Values{{"version", "x"}};
+	auto actions = sim.run(20);
+	EXPECT_FALSE(sim.state.rogue);
+	EXPECT_EQ(sim.state.domains[1].stage, Stage::none);
+	// No renewal without a report to trust: the last directive lapses by its expiry.
+	EXPECT_TRUE(of(actions, "renew").empty());
+}
+
 TEST(Arbiter, RenewsItsDirectiveWhileNeeded)
 {
 	Sim sim = rig();
