@@ -17,15 +17,13 @@ namespace {
 // Decisions kept per domain for `explain`.
 constexpr std::size_t history_length = 12;
 
-// The report keys the arbiter reads: the protocol's, plus the optional swap-fast-total-kb.
-// Only these are read, so a guest that writes a thousand nodes under data/memtune/ costs the
-// arbiter nothing more.
+// The report keys the arbiter reads: the protocol's. Only these are read, so a guest that
+// writes a thousand nodes under data/memtune/ costs the arbiter nothing more.
 std::vector<std::string> report_keys()
 {
 	std::vector<std::string> keys;
 	for (const auto &[key, value] : encode_report(Report{}))
 		keys.push_back(key);
-	keys.push_back("swap-fast-total-kb");
 	return keys;
 }
 

@@ -616,8 +616,7 @@ void start_remedies(Step &s, DomainState &ds, const DomainSample &d)
 		return;
 	}
 	// A guest that says it has no fast swap goes straight to avoid-disk.
-	const bool has_fast = !d.report || !d.report->count("swap-fast-total-kb") ||
-			      d.report->at("swap-fast-total-kb") != "0";
+	const bool has_fast = !ds.report->swap_fast_total_kb || *ds.report->swap_fast_total_kb > 0;
 	ds.stage = has_fast ? Stage::prefer_fast : Stage::avoid_disk;
 	send_directive(s, ds, d, std::string(to_string(ds.stage)),
 		       has_fast ? "first relief: swap to fast devices before the shared disk"

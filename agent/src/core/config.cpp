@@ -48,6 +48,16 @@ bool is_fast_device(std::string_view device, const std::vector<std::string> &pat
 	return false;
 }
 
+std::uint64_t fast_swap_kb(const std::vector<SwapDevice> &devices,
+			   const std::vector<std::string> &patterns)
+{
+	std::uint64_t kb = 0;
+	for (const auto &d : devices)
+		if (is_fast_device(d.name, patterns))
+			kb += d.size_kb;
+	return kb;
+}
+
 std::vector<std::string> order_dropins(std::vector<std::string> names)
 {
 	std::erase_if(names, [](const std::string &n) {

@@ -86,4 +86,8 @@ std::vector<std::string> order_dropins(std::vector<std::string> names);
 // True when device (a /proc/swaps name) matches one of the fast-device patterns.
 bool is_fast_device(std::string_view device, const std::vector<std::string> &patterns);
 
+// Total size of the devices in /proc/swaps that match the fast-device patterns, KiB.
+std::uint64_t fast_swap_kb(const std::vector<SwapDevice> &devices,
+			   const std::vector<std::string> &patterns);
+
 } // namespace memtune

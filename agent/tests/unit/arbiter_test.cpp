@@ -89,6 +89,26 @@ TEST(Arbiter, DetectsTheRogueAfterEnterEvaluations)
 	EXPECT_TRUE(sim.guest(2).directives.empty());
 }
 
+TEST(Arbiter, NoFastSwapGoesStraightToAvoidDisk)
+{
+	Sim sim = rig();
+	sim.guest(1).report.swap_fast_total_kb = 0;
+	rogue_starts(sim);
+	sim.run(8);
+	ASSERT_FALSE(sim.guest(1).directives.empty());
+	EXPECT_EQ(sim.guest(1).directives[0].swap_mode, SwapMode::avoid_disk);
+	// Unknown (an older agent) or some fast swap: prefer-fast first.
+	using Kb = std::optional<std::uint64_t>;
+	for (Kb fast : {Kb{}, Kb{65536}}) {
+		Sim other = rig();
+		other.guest(1).report.swap_fast_total_kb = fast;
+		rogue_starts(other);
+		other.run(8);
+		ASSERT_FALSE(other.guest(1).directives.empty());
+		EXPECT_EQ(other.guest(1).directives[0].swap_mode, SwapMode::prefer_fast);
+	}
+}
+
 TEST(Arbiter, BusyButHealthyDiskIsNoRogue)
 {
 	// 300 IOPS in the rig: the rogue dominates but the neighbour does not suffer.
