@@ -3,6 +3,7 @@
 // timer, SIGTERM/SIGINT/SIGHUP, watchdog) -> READY=1 -> run.
 #include <sys/signalfd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <ctime>
@@ -70,8 +71,12 @@ int on_tick(sd_event_source *source, uint64_t usec, void *userdata)
 {
 	auto *loop = static_cast<Loop *>(userdata);
 	loop->service.tick(clock_ms(CLOCK_MONOTONIC), clock_ms(CLOCK_REALTIME) / 1000);
-	// Next interval from the planned time, so the rate does not drift with the work done.
-	sd_event_source_set_time(source, usec + loop->service.config().interval_ms * 1000);
+	// Next interval from the planned time, so the rate does not drift with the work done; but
+	// never in the past (after a stall or a suspend), which would fire a burst of catch-ups.
+	std::uint64_t now = usec;
+	sd_event_now(sd_event_source_get_event(source), CLOCK_MONOTONIC, &now);
+	const std::uint64_t interval = loop->service.config().interval_ms * 1000;
+	sd_event_source_set_time(source, std::max(usec + interval, now + interval / 2));
 	sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
 	return 0;
 }
