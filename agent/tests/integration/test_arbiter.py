@@ -8,6 +8,7 @@ writing garbage is counted and changes nothing; in observe mode nothing is writt
 
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import threading
@@ -244,6 +245,18 @@ class Observe(ArbiterCase):
             self.assertEqual(self.dom0.read(f"/local/domain/{domid}/memory/target"), str(target))
         self.log.seek(0)
         self.assertIn("would: directive 1 swap-mode prefer-fast", self.log.read())
+
+    def test_sighup_to_act_mode_steers(self):
+        self.counters.rogue = True
+        wait_for(lambda: self.read_status()["rogue"] == ROGUE, 20, "detection")
+        with open(self.config) as f:
+            text = f.read()
+        write(self.config, text.replace("mode = observe", "mode = act"))
+        self.arbiter.send_signal(signal.SIGHUP)
+        wait_for(lambda: self.read_status()["effective_mode"] == "act", 10, "the reload")
+        # The ladder goes on from where observe mode left it, now written for real.
+        wait_for(lambda: self.directive(ROGUE)["seq"], 20, "a directive after the reload")
+        self.assertIn(self.directive(ROGUE)["swap-mode"], ("prefer-fast", "avoid-disk"))
 
 
 class KillSwitch(ArbiterCase):
