@@ -256,6 +256,8 @@ void Service::write_status(const Sample &sample)
 			{"share_pct", ds.share_pct},
 			{"current_kb", d.current_kb},
 			{"target_kb", d.target_kb},
+			// The target this arbiter last set (the sample above was taken before it).
+			{"arbiter_target_kb", ds.set_target_kb ? json(*ds.set_target_kb) : json()},
 			{"static_max_kb", d.static_max_kb},
 			{"report", ds.report_usable ? "ok" : ds.report_problem},
 			{"bad_reports", ds.bad_reports},

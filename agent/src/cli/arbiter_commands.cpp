@@ -142,8 +142,13 @@ int run_arbiter_explain(const std::string &status_file, const std::string &domai
 		   text_of(d->value("stage", json())));
 	fmt::print("  backend I/O: {:.0f} req/s, {:.0f} KiB/s, {:.0f} % of the host's\n",
 		   d->value("io_rps", 0.0), d->value("io_kbps", 0.0), d->value("share_pct", 0.0));
-	fmt::print("  memory: current {}, target {}, static-max {}; granted {}, still wanted {}\n",
+	const json set = d->value("arbiter_target_kb", json());
+	const std::string set_text = set.is_number_unsigned() && set != d->value("target_kb", json())
+					     ? " (set to " + kb_text(set) + " this interval)"
+					     : "";
+	fmt::print("  memory: current {}, target {}{}, static-max {}; granted {}, still wanted {}\n",
 		   kb_text(d->value("current_kb", json())), kb_text(d->value("target_kb", json())),
+		   set_text,
 		   kb_text(d->value("static_max_kb", json())),
 		   kb_text(d->value("granted_kb", json())),
 		   kb_text(d->value("grant_wanted_kb", json())));
