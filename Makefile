@@ -1,7 +1,8 @@
 # xen-memtune: one entry point for building, testing and installing.
 #
 #   make            build the module and the agent
-#   make check      everything CI runs: module build (W=1), KUnit (UML), agent tests, Xen e2e rig
+#   make check      everything CI runs: module build (W=1), KUnit (UML), agent tests, DKMS
+#                   install/remove (into a temporary place), Xen e2e rig
 #   make demo       boot real Xen in QEMU and show a DomU's values follow a resize
 #
 # Every target that needs Debian packages installs them first (scripts/install-deps.sh).
@@ -17,7 +18,7 @@ DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf 2>/d
 
 .PHONY: all deps-kmod deps-agent deps-kunit deps-e2e deps-fuzz kmod kmod-check agent \
 	agent-test fuzz kunit selftests check e2e demo golden bench install dkms-add dkms-build \
-	dkms-install dkms-remove clean
+	dkms-install dkms-remove dkms-check clean
 
 all: kmod agent
 
@@ -76,7 +77,7 @@ golden: deps-e2e kmod
 bench: deps-e2e kmod agent
 	bench/run.sh
 
-check: kmod-check kunit agent-test e2e
+check: kmod-check kunit agent-test dkms-check e2e
 
 # kbuild skips depmod without a System.map, which Debian's headers do not ship: without our
 # own depmod, modprobe and udev's kmod builtin (udev/60-xen-memtune.rules) cannot find the module.
@@ -87,22 +88,31 @@ install: all
 	install -D -m 0644 docs/xen_memtune.4 $(DESTDIR)$(PREFIX)/share/man/man4/xen_memtune.4
 
 # DKMS from a copy of the sources in /usr/src (never the build output); a second run replaces
-# the first, so `make dkms-install` can be repeated.
+# the first, so `make dkms-install` can be repeated. DKMS_SRC and DKMS_FLAGS move the trees
+# (tests/dkms/run.sh installs into a temporary place with --sourcetree/--dkmstree/--installtree).
+DKMS_SRC   ?= /usr/src
+DKMS_FLAGS ?=
+DKMS_COPY  := $(DKMS_SRC)/$(DKMS_NAME)-$(DKMS_VERSION)
 dkms-add: deps-kmod
 	scripts/install-deps.sh dkms
-	-dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all >/dev/null 2>&1
-	rm -rf /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
-	mkdir -p /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)/kmod
-	cp dkms.conf /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)/
-	cp kmod/Kbuild kmod/Makefile kmod/*.c kmod/*.h /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)/kmod/
-	dkms add -m $(DKMS_NAME) -v $(DKMS_VERSION)
+	-dkms remove $(DKMS_FLAGS) -m $(DKMS_NAME) -v $(DKMS_VERSION) --all >/dev/null 2>&1
+	rm -rf $(DKMS_COPY)
+	mkdir -p $(DKMS_COPY)/kmod
+	cp dkms.conf $(DKMS_COPY)/
+	cp kmod/Kbuild kmod/Makefile kmod/*.c kmod/*.h $(DKMS_COPY)/kmod/
+	dkms add $(DKMS_FLAGS) -m $(DKMS_NAME) -v $(DKMS_VERSION)
 dkms-build: dkms-add
-	dkms build -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(KVER)
+	dkms build $(DKMS_FLAGS) -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(KVER)
 dkms-install: dkms-build
-	dkms install -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(KVER)
+	dkms install $(DKMS_FLAGS) -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(KVER)
 dkms-remove:
-	dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all
-	rm -rf /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
+	dkms remove $(DKMS_FLAGS) -m $(DKMS_NAME) -v $(DKMS_VERSION) --all
+	rm -rf $(DKMS_COPY)
+
+# make dkms-install and dkms-remove, run into a temporary place: the .ko appears, then goes.
+dkms-check: deps-kmod
+	scripts/install-deps.sh dkms
+	KVER=$(KVER) tests/dkms/run.sh
 
 clean:
 	-$(MAKE) -C kmod KDIR=$(KDIR) clean

@@ -11,38 +11,62 @@
  * own handler runs with its side effects (min_free_kbytes ->
  * setup_per_zone_wmarks(), hashsize -> nf_conntrack_hash_resize()).
  *
- * A value is managed only while it holds its boot value or the module's
- * last write; anything else means an administrator changed it, and the
- * module never touches it again (owner "admin").
+ * Every value written is owned on its own (owner.h): each field of
+ * tcp_mem/udp_mem and each of the eight user.max_*_namespaces is the
+ * module's only while it holds its boot value or the module's last write,
+ * checked before every write and at restore; anything else is an
+ * administrator's and is never written again.  A kernel module's values
+ * that appear later (nf_conntrack) are managed only when they are what
+ * that module computes for itself at the current size.
+ *
+ * Path I/O (the /proc/sys and /sys files) runs in the module's worker and
+ * at load, never from sysfs: the path is resolved from init's root (the
+ * initial mount namespace, whatever the caller's), and only a regular file
+ * on procfs or sysfs is opened, so no user can put a FIFO or another file
+ * in its place.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
+#include <linux/fs_struct.h>
 #include <linux/fsnotify_backend.h>
 #include <linux/highmem.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
 #include <linux/list.h>
 #include <linux/list_nulls.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/nodemask.h>
 #include <linux/pageblock-flags.h>
+#include <linux/path.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/stat.h>
 #include <linux/string.h>
 #include <linux/swap.h>
 #include <linux/thread_info.h>
 #include <linux/user_namespace.h>
 
+#include <asm/xen/hypervisor.h>
+
+#include <net/inetpeer.h>
 #include <net/net_namespace.h>
 #include <net/tcp.h>
 #include <net/udp.h>
 
+#include <xen/balloon.h>
+#include <xen/xen.h>
+
 #include "memtune.h"
+#include "owner.h"
 #include "parse.h"
 
 #define THP_ENABLED_PATH	"/sys/kernel/mm/transparent_hugepage/enabled"
 #define WSF_PATH		"/proc/sys/vm/watermark_scale_factor"
 #define FILE_MAX_PATH		"/proc/sys/fs/file-max"
+#define LOWMEM_RESERVE_PATH	"/proc/sys/vm/lowmem_reserve_ratio"
 
 /*
  * fs/notify/inotify/inotify.h keeps struct inotify_inode_mark private; its
@@ -59,16 +83,18 @@ struct memtune_inotify_inode_mark {
 	(sizeof(struct memtune_inotify_inode_mark) + 2 * sizeof(struct inode))
 
 /*
- * Fixed at load (before any pass), read-only afterwards: no lock needed.
- * Each is estimated from a boot value, so it is right when the module loads
- * before the first resize (at boot, from /etc/modules-load.d or DKMS):
- * ep_item_cost from fs.epoll.max_user_watches (struct epitem is private to
- * fs/eventpoll.c), boot_used_pages from vm.user_reserve_kbytes,
- * late_freed_pages (init memory, initramfs) from kernel.threads-max.
+ * fs/notify/fanotify/fanotify_user.c: INODE_MARK_COST; net/ipv4/inetpeer.c:
+ * what inet_initpeers() divides 1 % of RAM by.
  */
-static u64 ep_item_cost;
-static u64 boot_used_pages;
-static u64 late_freed_pages;
+#define FANOTIFY_MARK_COST	(2 * sizeof(struct inode))
+#define INET_PEER_COST		L1_CACHE_ALIGN(sizeof(struct inet_peer))
+
+/*
+ * The boot as the module established it at load (memtune_policy_boot_basis()
+ * from what the kernel recorded at boot), fixed before any pass and
+ * read-only afterwards: no lock needed.
+ */
+static struct memtune_boot_basis boot_basis;
 
 /* totalram (KiB) the last pass wrote for: tells shrink from grow. */
 static u64 last_written_kb;
@@ -100,6 +126,40 @@ int memtune_format_values(char *buf, size_t size, const u64 *vals,
 	return len;
 }
 
+/*
+ * Open a /proc or /sys file as the initial mount namespace sees it, and
+ * only if it is a regular file of that filesystem.  The lookup starts at
+ * init's root (init_task.fs, the fs_struct kworkers share), not at the
+ * caller's, so a bind mount in someone's mount namespace is not seen.
+ * O_NONBLOCK: should anything but the expected file be found there, open()
+ * returns at once (a FIFO without a writer does not wait), and the file is
+ * refused before a byte is read or written.
+ */
+static struct file *open_kernel_file(const char *name, int flags)
+{
+	bool proc = !strncmp(name, "/proc/", 6);
+	unsigned long magic = proc ? PROC_SUPER_MAGIC : SYSFS_MAGIC;
+	struct inode *inode;
+	struct path root;
+	struct file *f;
+
+	if (!proc && strncmp(name, "/sys/", 5))
+		return ERR_PTR(-EINVAL);
+	get_fs_root(init_task.fs, &root);
+	f = file_open_root(&root, name, flags | O_NONBLOCK | O_NOCTTY, 0);
+	path_put(&root);
+	if (IS_ERR(f))
+		return f;
+	inode = file_inode(f);
+	if (inode->i_sb->s_magic != magic || !S_ISREG(inode->i_mode)) {
+		pr_warn_ratelimited("%s is not the %s file it should be; not used\n",
+				    name, proc ? "procfs" : "sysfs");
+		fput(f);
+		return ERR_PTR(-EPERM);
+	}
+	return f;
+}
+
 /* Read a /proc or /sys file holding nr decimal fields. */
 static int file_read_fields(const char *path, u64 *vals, unsigned int nr)
 {
@@ -108,11 +168,11 @@ static int file_read_fields(const char *path, u64 *vals, unsigned int nr)
 	loff_t pos = 0;
 	ssize_t len;
 
-	f = filp_open(path, O_RDONLY, 0);
+	f = open_kernel_file(path, O_RDONLY);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	len = kernel_read(f, buf, sizeof(buf) - 1, &pos);
-	filp_close(f, NULL);
+	fput(f);
 	if (len < 0)
 		return len;
 	return memtune_parse_fields(buf, len, vals, nr);
@@ -129,11 +189,11 @@ static int file_write_fields(const char *path, const u64 *vals, unsigned int nr)
 
 	len = memtune_format_values(buf, sizeof(buf) - 1, vals, nr);
 	buf[len++] = '\n';
-	f = filp_open(path, O_WRONLY, 0);
+	f = open_kernel_file(path, O_WRONLY);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	ret = kernel_write(f, buf, len, &pos);
-	filp_close(f, NULL);
+	fput(f);
 	if (ret < 0)
 		return ret;
 	return ret == len ? 0 : -EIO;
@@ -149,6 +209,8 @@ static long *exported_long(unsigned int id, unsigned int field)
 		return &sysctl_udp_mem[field];
 	case MEMTUNE_T_INOTIFY_MAX_USER_WATCHES:
 		return &init_user_ns.ucount_max[UCOUNT_INOTIFY_WATCHES];
+	case MEMTUNE_T_FANOTIFY_MAX_USER_MARKS:
+		return &init_user_ns.ucount_max[UCOUNT_FANOTIFY_MARKS];
 	default:
 		return NULL;
 	}
@@ -215,34 +277,79 @@ int memtune_tunable_read(unsigned int id, u64 vals[MEMTUNE_MAX_VALUES])
 	return 0;
 }
 
-static int tunable_write(unsigned int id, const u64 *vals)
+/* Slots (owner.h) of a tunable: one per namespace type, else one per field. */
+static unsigned int tunable_slots(unsigned int id)
+{
+	if (id == MEMTUNE_T_MAX_USER_NAMESPACES)
+		return NS_LAST - NS_FIRST + 1;
+	return memtune_tunables[id].nr_fields;
+}
+
+/* The value each slot should hold, from the policy's fields. */
+static void slots_of_fields(unsigned int id, const u64 *fields, u64 *slots)
+{
+	unsigned int s;
+
+	for (s = 0; s < tunable_slots(id); s++)
+		slots[s] = id == MEMTUNE_T_MAX_USER_NAMESPACES ? fields[0] : fields[s];
+}
+
+/* Read every slot of a tunable; returns 0 or -errno. */
+static int read_slots(unsigned int id, u64 slots[MEMTUNE_MAX_SLOTS])
+{
+	u64 fields[MEMTUNE_MAX_VALUES];
+	unsigned int s;
+	int err;
+
+	if (id == MEMTUNE_T_MAX_USER_NAMESPACES) {
+		for (s = 0; s < tunable_slots(id); s++)
+			slots[s] = READ_ONCE(init_user_ns.ucount_max[NS_FIRST + s]);
+		return 0;
+	}
+	err = memtune_tunable_read(id, fields);
+	if (err)
+		return err;
+	for (s = 0; s < tunable_slots(id); s++)
+		slots[s] = fields[s];
+	return 0;
+}
+
+/* Write the slots in mask (and only those) to want[]; returns 0 or -errno. */
+static int tunable_write(unsigned int id, const u64 *want, u32 mask)
 {
 	const struct memtune_tunable_desc *d = &memtune_tunables[id];
 	const char *const *path;
-	unsigned int i, ns;
+	unsigned int s;
 	u64 raw[3];
 	int *ip, err;
 
 	if (id == MEMTUNE_T_MAX_USER_NAMESPACES) {
-		if (vals[0] > INT_MAX)
-			return -ERANGE;
-		for (ns = NS_FIRST; ns <= NS_LAST; ns++)
-			WRITE_ONCE(init_user_ns.ucount_max[ns], (long)vals[0]);
+		for (s = 0; s < tunable_slots(id); s++)
+			if ((mask & BIT(s)) && want[s] > INT_MAX)
+				return -ERANGE;
+		for (s = 0; s < tunable_slots(id); s++)
+			if (mask & BIT(s))
+				WRITE_ONCE(init_user_ns.ucount_max[NS_FIRST + s],
+					   (long)want[s]);
 		return 0;
 	}
 	if (exported_long(id, 0)) {
-		for (i = 0; i < d->nr_fields; i++)
-			if (vals[i] > LONG_MAX)
+		for (s = 0; s < d->nr_fields; s++)
+			if ((mask & BIT(s)) && want[s] > LONG_MAX)
 				return -ERANGE;
-		for (i = 0; i < d->nr_fields; i++)
-			WRITE_ONCE(*exported_long(id, i), (long)vals[i]);
+		for (s = 0; s < d->nr_fields; s++)
+			if (mask & BIT(s))
+				WRITE_ONCE(*exported_long(id, s), (long)want[s]);
 		return 0;
 	}
+	/* The rest have one slot. */
+	if (!(mask & BIT(0)))
+		return 0;
 	ip = exported_int(id);
 	if (ip) {
-		if (!vals[0] || vals[0] > INT_MAX)
+		if (!want[0] || want[0] > INT_MAX)
 			return -ERANGE;
-		WRITE_ONCE(*ip, (int)vals[0]);
+		WRITE_ONCE(*ip, (int)want[0]);
 		return 0;
 	}
 
@@ -253,10 +360,10 @@ static int tunable_write(unsigned int id, const u64 *vals)
 			err = file_read_fields(*path, raw, 3);
 			if (err)
 				return err;
-			raw[2] = vals[0];
+			raw[2] = want[0];
 			err = file_write_fields(*path, raw, 3);
 		} else {
-			err = file_write_fields(*path, vals, d->nr_fields);
+			err = file_write_fields(*path, want, d->nr_fields);
 		}
 		if (err)
 			return err;
@@ -279,15 +386,35 @@ static bool thp_enabled(void)
 	ssize_t len;
 
 	/* Absent on Xen PV: no PSE, so hugepage_init() gives up. */
-	f = filp_open(THP_ENABLED_PATH, O_RDONLY, 0);
+	f = open_kernel_file(THP_ENABLED_PATH, O_RDONLY);
 	if (IS_ERR(f))
 		return false;
 	len = kernel_read(f, buf, sizeof(buf) - 1, &pos);
-	filp_close(f, NULL);
+	fput(f);
 	if (len <= 0)
 		return false;
 	buf[len] = '\0';
 	return !strstr(buf, "[never]");
+}
+
+/*
+ * The policy inputs that only a file tells, read by refresh_file_inputs()
+ * at load and at the start of every pass (never from sysfs: preview
+ * computes with the last ones read).  Written under memtune.lock with
+ * WRITE_ONCE, read with READ_ONCE (preview reads them without the lock).
+ */
+static struct {
+	unsigned int watermark_scale_factor;
+	bool thp_enabled;
+	bool file_max_is_long_max;
+} file_inputs = { .watermark_scale_factor = 10 };
+
+static void refresh_file_inputs(void)
+{
+	WRITE_ONCE(file_inputs.thp_enabled, thp_enabled());
+	WRITE_ONCE(file_inputs.watermark_scale_factor, read_one(WSF_PATH, 10));
+	WRITE_ONCE(file_inputs.file_max_is_long_max,
+		   read_one(FILE_MAX_PATH, 0) == LONG_MAX);
 }
 
 /* Everything policy reads, from the live kernel. */
@@ -319,18 +446,22 @@ static void fill_input(struct memtune_policy_input *in)
 		}
 	}
 
-	in->boot_used_pages = boot_used_pages;
-	in->boot_late_freed_pages = late_freed_pages;
+	in->boot_used_pages = boot_basis.boot_used_pages;
+	in->boot_late_freed_pages = boot_basis.late_freed_pages;
+	in->unknown = boot_basis.unknown;
+	in->domain_pages = READ_ONCE(balloon_stats.current_pages);
 	in->page_shift = PAGE_SHIFT;
 	in->thread_size = THREAD_SIZE;
-	in->thp_enabled = thp_enabled();
+	in->thp_enabled = READ_ONCE(file_inputs.thp_enabled);
 	in->pageblock_pages = pageblock_nr_pages;
-	in->watermark_scale_factor = read_one(WSF_PATH, 10);
+	in->watermark_scale_factor = READ_ONCE(file_inputs.watermark_scale_factor);
 	in->inotify_watch_cost = INOTIFY_WATCH_COST;
-	in->ep_item_cost = ep_item_cost;
+	in->ep_item_cost = boot_basis.ep_item_cost;
+	in->fanotify_mark_cost = FANOTIFY_MARK_COST;
+	in->inet_peer_size = INET_PEER_COST;
 	in->hlist_head_size = sizeof(struct hlist_head);
 	in->hlist_nulls_head_size = sizeof(struct hlist_nulls_head);
-	in->file_max_is_long_max = read_one(FILE_MAX_PATH, 0) == LONG_MAX;
+	in->file_max_is_long_max = READ_ONCE(file_inputs.file_max_is_long_max);
 }
 
 int memtune_compute_at(u64 size_kb, struct memtune_values *out)
@@ -369,23 +500,76 @@ void memtune_compute_now(void)
 	store_computed(&out);
 }
 
-static bool same(const u64 *a, const u64 *b, unsigned int n)
+/* Tunables that exist only with kernel module kmod (MEMTUNE_TF_NEEDS_KMOD). */
+static bool of_kmod(unsigned int id, const char *kmod)
 {
-	return !memcmp(a, b, n * sizeof(*a));
+	const struct memtune_tunable_desc *d = &memtune_tunables[id];
+
+	return (d->flags & MEMTUNE_TF_NEEDS_KMOD) && d->kmod && !strcmp(d->kmod, kmod);
 }
 
 /*
- * Refresh t->value from the kernel and decide who owns the tunable.
- * Returns true if the module may write it.  memtune.lock held.
+ * A kernel module's values appeared (it loaded after this one, or before
+ * this one's first pass): take all of them at once, as the module's when
+ * every one is what that module computes for itself at load at the memory
+ * the guest has now, otherwise as the administrator's (owner.h).  All at
+ * once, before any is written: a write to one would make the others look
+ * foreign.  memtune.lock held; reads live values.
  */
-static bool tunable_managed(unsigned int id)
+static void adopt_kmod(const char *kmod)
+{
+	struct memtune_policy_input in;
+	u64 live[MEMTUNE_MAX_SLOTS], self;
+	bool self_sized = true;
+	unsigned int id;
+
+	fill_input(&in);
+	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
+		if (!of_kmod(id, kmod) || read_slots(id, live))
+			continue;
+		if (tunable_slots(id) != 1 ||
+		    !memtune_owner_self_sized(live, &self, 1,
+					      memtune_policy_kmod_load_value(&in, id, &self)))
+			self_sized = false;
+	}
+	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
+		struct memtune_tunable *t = &memtune.tunables[id];
+
+		if (!of_kmod(id, kmod) || read_slots(id, live))
+			continue;
+		memtune_owner_adopt(&t->own, tunable_slots(id), live, self_sized);
+		memcpy(t->boot_value, live, sizeof(t->boot_value));
+		t->present = true;
+		if (!self_sized)
+			pr_info("%s was set before this module saw it; leaving it alone\n",
+				memtune_tunables[id].name);
+	}
+}
+
+/* The owner sysfs shows: "admin" as soon as one slot is the admin's. */
+static enum memtune_owner owner_of(const struct memtune_tunable *t)
+{
+	if (!t->enabled || !t->present)
+		return MEMTUNE_OWNER_OFF;
+	/* Sized from a boot the module could not establish: never written. */
+	if (boot_basis.unknown & BIT(t - memtune.tunables))
+		return MEMTUNE_OWNER_UNKNOWN;
+	return t->own.admin_mask ? MEMTUNE_OWNER_ADMIN : MEMTUNE_OWNER_MODULE;
+}
+
+/*
+ * Refresh t->value from the kernel and decide who owns each slot.
+ * Returns the slots the module may write (0: none); live[] gets what
+ * every slot holds.  memtune.lock held.
+ */
+static u32 tunable_managed(unsigned int id, u64 live[MEMTUNE_MAX_SLOTS])
 {
 	const struct memtune_tunable_desc *d = &memtune_tunables[id];
 	struct memtune_tunable *t = &memtune.tunables[id];
-	u64 live[MEMTUNE_MAX_VALUES];
+	u32 admin;
 	int err;
 
-	err = memtune_tunable_read(id, live);
+	err = read_slots(id, live);
 	if (err) {
 		/* nf_conntrack not loaded (or unloaded): nothing to manage. */
 		if (!(d->flags & MEMTUNE_TF_NEEDS_KMOD) || err != -ENOENT) {
@@ -396,42 +580,71 @@ static bool tunable_managed(unsigned int id)
 			t->present = false;
 			t->owner = MEMTUNE_OWNER_OFF;
 		}
-		return false;
+		return 0;
 	}
-	if (!t->present && (d->flags & MEMTUNE_TF_NEEDS_KMOD)) {
-		/* First seen now (module loaded later): its value is the boot one. */
-		memcpy(t->boot_value, live, sizeof(live));
-		t->has_written = false;
-	}
+	if (!t->present && (d->flags & MEMTUNE_TF_NEEDS_KMOD))
+		adopt_kmod(d->kmod);	/* first seen: the module's or the admin's */
 	t->present = true;
-	memcpy(t->value, live, sizeof(live));
+	memcpy(t->value, live, sizeof(t->value));
+	memcpy(t->seen, live, sizeof(t->seen));
 
 	if (!t->enabled) {
 		t->owner = MEMTUNE_OWNER_OFF;
-		return false;
+		return 0;
 	}
-	if (t->owner == MEMTUNE_OWNER_ADMIN)
-		return false;
-	if ((d->flags & MEMTUNE_TF_SKIP_IF_LONG_MAX) && live[0] == LONG_MAX) {
-		t->owner = MEMTUNE_OWNER_ADMIN;
-		return false;
-	}
-	if (!same(live, t->boot_value, t->nr_values) &&
-	    !(t->has_written && same(live, t->written, t->nr_values))) {
-		t->owner = MEMTUNE_OWNER_ADMIN;
+	admin = memtune_owner_admin_slots(&t->own, live);
+	if ((d->flags & MEMTUNE_TF_SKIP_IF_LONG_MAX) && live[0] == LONG_MAX)
+		admin = memtune_owner_all_slots(&t->own);
+	if (admin & ~t->own.admin_mask)
 		pr_info("%s was changed by someone else; leaving it alone\n",
 			d->name);
-		return false;
+	t->own.admin_mask = admin;
+	t->owner = owner_of(t);
+	if (t->owner == MEMTUNE_OWNER_UNKNOWN)
+		return 0;
+	return memtune_owner_all_slots(&t->own) & ~admin;
+}
+
+/* t->value and t->seen after want[] was written to the slots in mask. */
+static void note_written(struct memtune_tunable *t, u64 *live, const u64 *want,
+			 u32 mask)
+{
+	unsigned int s;
+
+	for (s = 0; s < t->own.nr_slots; s++)
+		if (mask & BIT(s))
+			live[s] = want[s];
+	memcpy(t->seen, live, sizeof(t->seen));
+	memcpy(t->value, live, sizeof(t->value));
+}
+
+void memtune_tunable_set_enabled(unsigned int id, bool enabled)
+{
+	struct memtune_tunable *t = &memtune.tunables[id];
+
+	WRITE_ONCE(t->enabled, enabled);
+	if (enabled && t->present) {
+		/*
+		 * Root hands it back: the module's again where it still holds
+		 * its boot value or the module's last write, as the last pass
+		 * read it.  The pass this store requests checks the kernel.
+		 */
+		t->own.admin_mask = 0;
+		t->own.admin_mask = memtune_owner_admin_slots(&t->own, t->seen);
+		if ((memtune_tunables[id].flags & MEMTUNE_TF_SKIP_IF_LONG_MAX) &&
+		    t->seen[0] == LONG_MAX)
+			t->own.admin_mask = memtune_owner_all_slots(&t->own);
 	}
-	t->owner = MEMTUNE_OWNER_MODULE;
-	return true;
+	WRITE_ONCE(t->owner, owner_of(t));
 }
 
 /* One pass over every tunable in the safe order.  memtune.lock held. */
-static int apply_pass(bool shrinking, bool *wrote_min_free)
+static int apply_pass(bool shrinking)
 {
+	u64 live[MEMTUNE_MAX_SLOTS], want[MEMTUNE_MAX_SLOTS];
 	unsigned int i, id;
 	int errors = 0, err;
+	u32 mask;
 
 	for (i = 0; i < MEMTUNE_NR_TUNABLES; i++) {
 		struct memtune_tunable *t;
@@ -440,13 +653,16 @@ static int apply_pass(bool shrinking, bool *wrote_min_free)
 		if (id >= MEMTUNE_NR_TUNABLES)
 			continue;
 		t = &memtune.tunables[id];
-		if (!tunable_managed(id) || !t->has_computed)
+		mask = tunable_managed(id, live);
+		if (!mask || !t->has_computed ||
+		    memtune.mode != MEMTUNE_MODE_APPLY)
 			continue;
-		if (memtune.mode != MEMTUNE_MODE_APPLY ||
-		    same(t->value, t->computed, t->nr_values))
+		slots_of_fields(id, t->computed, want);
+		mask = memtune_owner_write_slots(&t->own, ~mask, live, want);
+		if (!mask)
 			continue;
 
-		err = tunable_write(id, t->computed);
+		err = tunable_write(id, want, mask);
 		if (err) {
 			errors++;
 			atomic64_inc(&memtune.stats.errors);
@@ -454,11 +670,8 @@ static int apply_pass(bool shrinking, bool *wrote_min_free)
 					    memtune_tunables[id].name, err);
 			continue;
 		}
-		memcpy(t->written, t->computed, sizeof(t->written));
-		memcpy(t->value, t->computed, sizeof(t->value));
-		t->has_written = true;
-		if (id == MEMTUNE_T_MIN_FREE_KBYTES && wrote_min_free)
-			*wrote_min_free = true;
+		memtune_owner_record_write(&t->own, mask, want);
+		note_written(t, live, want, mask);
 	}
 	return errors;
 }
@@ -468,30 +681,89 @@ int memtune_apply_computed(void)
 	bool shrinking = memtune.applied_kb < last_written_kb;
 	int errors;
 
-	errors = apply_pass(shrinking, NULL);
+	refresh_file_inputs();
+	errors = apply_pass(shrinking);
 	last_written_kb = memtune.applied_kb;
+	return errors;
+}
+
+/* Write back what a sysctl file holds, so its handler runs again. */
+static int rewrite_sysctl(const char *path)
+{
+	struct file *f;
+	char buf[128];
+	loff_t pos = 0;
+	ssize_t len, ret;
+
+	f = filp_open(path, O_RDONLY, 0);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	len = kernel_read(f, buf, sizeof(buf), &pos);
+	filp_close(f, NULL);
+	if (len <= 0 || len == sizeof(buf))
+		return len < 0 ? len : -EINVAL;
+	f = filp_open(path, O_WRONLY, 0);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	pos = 0;
+	ret = kernel_write(f, buf, len, &pos);
+	filp_close(f, NULL);
+	if (ret < 0)
+		return ret;
+	return ret == len ? 0 : -EIO;
+}
+
+/*
+ * Everything the kernel derives from the zones' managed pages, as a boot
+ * (or memory hotplug: init_per_zone_wmark_min()) does, for the pages the
+ * zones hold now.  The balloon moves managed pages without it, and a
+ * min_free_kbytes written before the balloon settled (the shrink-first
+ * pass), or not written because it did not change, left them sized for
+ * the old memory.  Both handlers recompute on every write, even of the
+ * same value, and neither marks anything as set by the user:
+ * watermark_scale_factor runs setup_per_zone_wmarks() (min/low/high,
+ * then zone_pcp_update(): pcp high/batch, and totalreserve_pages);
+ * lowmem_reserve_ratio runs setup_per_zone_lowmem_reserve().
+ */
+static int refresh_zone_limits(void)
+{
+	static const char *const paths[] = { WSF_PATH, LOWMEM_RESERVE_PATH };
+	unsigned int i;
+	int err, errors = 0;
+
+	for (i = 0; i < ARRAY_SIZE(paths); i++) {
+		err = rewrite_sysctl(paths[i]);
+		if (!err)
+			continue;
+		errors++;
+		atomic64_inc(&memtune.stats.errors);
+		pr_warn_ratelimited("cannot refresh %s: %d\n", paths[i], err);
+	}
 	return errors;
 }
 
 int memtune_apply_now(void)
 {
-	bool shrinking, wrote_min_free = false;
+	bool shrinking;
 	int errors;
 
 	memtune.applied_kb = (u64)totalram_pages() << (PAGE_SHIFT - 10);
 	shrinking = memtune.applied_kb < last_written_kb;
+	refresh_file_inputs();
 	memtune_compute_now();
-	errors = apply_pass(shrinking, &wrote_min_free);
+	errors = apply_pass(shrinking);
+	if (memtune.mode != MEMTUNE_MODE_APPLY)
+		goto out;
+	errors += refresh_zone_limits();
 	/*
 	 * The tcp/udp limits come from nr_free_buffer_pages(), which moves
-	 * with the watermarks that the new min_free_kbytes just set; a boot
-	 * computes them after its watermarks too.  Second pass with the real
-	 * number (writes only what changed).
+	 * with the watermarks just refreshed; a boot computes them after its
+	 * watermarks too.  Second pass with the real number (writes only
+	 * what changed).
 	 */
-	if (wrote_min_free) {
-		memtune_compute_now();
-		errors += apply_pass(shrinking, NULL);
-	}
+	memtune_compute_now();
+	errors += apply_pass(shrinking);
+out:
 	last_written_kb = memtune.applied_kb;
 	return errors;
 }
@@ -499,8 +771,9 @@ int memtune_apply_now(void)
 void memtune_restore_all(void)
 {
 	bool shrinking = memtune.boot_kb < last_written_kb;
+	u64 live[MEMTUNE_MAX_SLOTS];
 	unsigned int i, id, restored = 0;
-	u64 live[MEMTUNE_MAX_VALUES];
+	u32 mask, admin;
 
 	for (i = 0; i < MEMTUNE_NR_TUNABLES; i++) {
 		struct memtune_tunable *t;
@@ -509,66 +782,125 @@ void memtune_restore_all(void)
 		if (id >= MEMTUNE_NR_TUNABLES)
 			continue;
 		t = &memtune.tunables[id];
-		if (t->owner != MEMTUNE_OWNER_MODULE || !t->has_written || !t->present)
+		if (!t->enabled || !t->present || !t->own.written_mask ||
+		    read_slots(id, live))
 			continue;
-		/* Someone changed it since our last write: theirs now. */
-		if (memtune_tunable_read(id, live) ||
-		    !same(live, t->written, t->nr_values)) {
-			t->owner = MEMTUNE_OWNER_ADMIN;
+		/* Slots someone changed since our last write are theirs now. */
+		mask = memtune_owner_restore_slots(&t->own, live, &admin);
+		t->own.admin_mask = admin;
+		t->owner = owner_of(t);
+		if (!mask)
 			continue;
-		}
-		if (same(live, t->boot_value, t->nr_values))
-			continue;
-		if (tunable_write(id, t->boot_value)) {
+		if (tunable_write(id, t->own.boot, mask)) {
 			atomic64_inc(&memtune.stats.errors);
 			pr_warn("cannot restore %s\n", memtune_tunables[id].name);
 			continue;
 		}
-		memcpy(t->value, t->boot_value, sizeof(t->value));
-		t->has_written = false;
+		t->own.written_mask &= ~mask;
+		note_written(t, live, t->own.boot, mask);
 		restored++;
 	}
 	if (restored)
 		pr_info("restored the boot values of %u tunables\n", restored);
 }
 
+static const char *const boot_doubts[] = {
+	[MEMTUNE_BOOT_OK] = "established",
+	[MEMTUNE_BOOT_NO_INIT_NPROC] = "init_task's RLIMIT_NPROC is clamped",
+	[MEMTUNE_BOOT_NO_BALLOON] = "the balloon's boot size is unknown",
+	[MEMTUNE_BOOT_DISAGREE] = "the balloon and fork_init() disagree",
+};
+
+/*
+ * The boot size from what the kernel recorded at boot and nothing moves
+ * afterwards: the balloon's starting point (PV: the domain builder's
+ * nr_pages in start_info; HVM/PVH: present pages, which balloon_init()
+ * started from) and fork_init()'s RLIMIT_NPROC of the idle task.  Not
+ * totalram_pages() at load: the balloon may have moved before the module
+ * was loaded (a late modprobe, a reload, a DKMS upgrade).
+ */
+static void establish_boot(void)
+{
+	struct memtune_tunable *t = memtune.tunables;
+	struct memtune_boot_record r = {
+		.totalram_pages = totalram_pages(),
+		.balloon_pages = READ_ONCE(balloon_stats.current_pages),
+		.init_nproc = READ_ONCE(init_task.signal->rlim[RLIMIT_NPROC].rlim_cur),
+		.user_reserve_kbytes = t[MEMTUNE_T_USER_RESERVE_KBYTES].boot_value[0],
+		.epoll_max_user_watches = t[MEMTUNE_T_EPOLL_MAX_USER_WATCHES].boot_value[0],
+		.totalhigh_pages = totalhigh_pages(),
+		.thread_size = THREAD_SIZE,
+		.page_shift = PAGE_SHIFT,
+	};
+	const struct memtune_boot_basis *b = &boot_basis;
+
+	if (xen_pv_domain())
+		r.boot_balloon_pages = xen_start_info->nr_pages;
+	else if (xen_domain())
+		r.boot_balloon_pages = get_num_physpages();
+	memtune_policy_boot_basis(&r, &boot_basis);
+
+	if (b->doubt == MEMTUNE_BOOT_OK)
+		pr_info("boot: %llu kB, %llu kB at the initcalls; now %llu kB\n",
+			b->boot_totalram_pages << (PAGE_SHIFT - 10),
+			b->init_pages << (PAGE_SHIFT - 10),
+			r.totalram_pages << (PAGE_SHIFT - 10));
+	else
+		pr_warn("boot size not established (%s: balloon %llu pages, %llu at boot, init nproc %llu); the values sized from it are left alone (owner unknown)\n",
+			boot_doubts[b->doubt], r.balloon_pages,
+			r.boot_balloon_pages, r.init_nproc);
+	if (b->doubt == MEMTUNE_BOOT_OK && b->unknown)
+		pr_warn("user_reserve_kbytes or epoll max_user_watches is not its boot value; the values derived from it are left alone (owner unknown)\n");
+}
+
 int memtune_apply_init(void)
 {
 	struct memtune_tunable *t = memtune.tunables;
-	u64 trp = totalram_pages();
-	u64 init_pages;
+	struct memtune_tunable *ns = &t[MEMTUNE_T_MAX_USER_NAMESPACES];
 	unsigned int id;
 
+	refresh_file_inputs();
 	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
 		const struct memtune_tunable_desc *d = &memtune_tunables[id];
+		u64 live[MEMTUNE_MAX_SLOTS];
 
 		t[id].nr_values = min_t(unsigned int, d->nr_fields, MEMTUNE_MAX_VALUES);
 		t[id].enabled = true;
-		t[id].owner = MEMTUNE_OWNER_MODULE;
-		if (memtune_tunable_read(id, t[id].boot_value)) {
-			/* Absent now; picked up if its module loads later. */
-			t[id].present = false;
-			t[id].owner = MEMTUNE_OWNER_OFF;
-			if (!(d->flags & MEMTUNE_TF_NEEDS_KMOD))
-				pr_info("%s not found on this kernel\n", d->name);
+		t[id].present = false;
+		t[id].owner = MEMTUNE_OWNER_OFF;
+		/*
+		 * A kernel module's values are not boot values: the first
+		 * pass adopts them, or not (tunable_managed()).
+		 */
+		if (d->flags & MEMTUNE_TF_NEEDS_KMOD)
+			continue;
+		if (read_slots(id, live)) {
+			pr_info("%s not found on this kernel\n", d->name);
 			continue;
 		}
-		memcpy(t[id].value, t[id].boot_value, sizeof(t[id].value));
+		memtune_owner_init(&t[id].own, tunable_slots(id), live);
+		memcpy(t[id].boot_value, live, sizeof(t[id].boot_value));
+		memcpy(t[id].value, live, sizeof(t[id].value));
+		memcpy(t[id].seen, live, sizeof(t[id].seen));
 		t[id].present = true;
+		t[id].owner = MEMTUNE_OWNER_MODULE;
+	}
+	/*
+	 * kernel/fork.c: fork_init() set all eight namespace limits to
+	 * max_threads / 2; one that differs was set before this load
+	 * (threads_max comes first in the enum, so it is read by now).
+	 */
+	if (ns->present && t[MEMTUNE_T_THREADS_MAX].present) {
+		ns->own.admin_mask = memtune_owner_load_admin_slots(ns->seen,
+				ns->own.nr_slots,
+				t[MEMTUNE_T_THREADS_MAX].boot_value[0] / 2);
+		ns->owner = owner_of(ns);
+		if (ns->own.admin_mask)
+			pr_info("%s: some namespace types were set before load; leaving those alone\n",
+				memtune_tunable_name(MEMTUNE_T_MAX_USER_NAMESPACES));
 	}
 
-	init_pages = memtune_policy_boot_init_pages(t[MEMTUNE_T_THREADS_MAX].boot_value[0],
-			get_num_physpages(), THREAD_SIZE, PAGE_SHIFT);
-	late_freed_pages = memtune_policy_late_freed_pages(trp, init_pages);
-	boot_used_pages = memtune_policy_boot_used_pages(trp,
-			t[MEMTUNE_T_USER_RESERVE_KBYTES].boot_value[0], PAGE_SHIFT);
-	/*
-	 * fs/eventpoll.c: eventpoll_init() saw the initcalls' totalram: before
-	 * the late frees, and in a HVM/PVH guest booted below maxmem, before
-	 * the balloon gave memory back (then totalram now would halve the cost).
-	 */
-	ep_item_cost = memtune_policy_derive_cost((init_pages ?: trp) - totalhigh_pages(),
-			25, t[MEMTUNE_T_EPOLL_MAX_USER_WATCHES].boot_value[0], PAGE_SHIFT);
+	establish_boot();
 	last_written_kb = memtune.boot_kb;
 	return 0;
 }

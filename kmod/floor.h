@@ -12,7 +12,7 @@
  *         + max(unevictable, mlocked)
  *         + kernel_stack + slab_unreclaimable + page_tables
  *         + min_free
- *         + max(0, anon + shmem - swap_free)
+ *         + max(0, anon + shmem - (swap_free - zram_swap_free))
  *         + margin
  *
  *   unmanaged    memory the domain owns but the kernel never manages
@@ -26,7 +26,10 @@
  *   min_free     vm.min_free_kbytes: below it only atomic/reclaim
  *                allocations succeed; the guest must keep it free.
  *   anon + shmem - swap_free: anonymous and tmpfs pages can only leave
- *                RAM through swap; what swap cannot absorb stays.
+ *                RAM through swap; what swap cannot absorb stays.  Free
+ *                space on zram devices does not count: zram keeps what it
+ *                swaps out in the guest's own memory (compressed), so it
+ *                moves anonymous memory around instead of out.
  *   margin       room for the page cache the workload needs to make
  *                progress (its executables and hot files) and for
  *                allocations between two guard checks.
@@ -57,6 +60,7 @@ struct memtune_floor_input {
 	u64 anon_kb;			/* NR_ANON_MAPPED (AnonPages:) */
 	u64 shmem_kb;			/* NR_SHMEM (Shmem:) */
 	u64 swap_free_kb;		/* si_swapinfo() freeswap (SwapFree:) */
+	u64 zram_swap_free_kb;		/* ... of it on zram devices (/proc/swaps) */
 	u64 margin_kb;			/* see MEMTUNE_FLOOR_MARGIN_* */
 };
 
@@ -82,6 +86,14 @@ const char *memtune_floor_reason_name(enum memtune_floor_reason r);
 /* The floor in KiB (formula above); *reason gets the largest term (may be NULL). */
 u64 memtune_floor_kb(const struct memtune_floor_input *in,
 		     enum memtune_floor_reason *reason);
+
+/*
+ * Free swap on zram devices, KiB, from the text of /proc/swaps (len bytes,
+ * not NUL-terminated): the sum of Size - Used over the lines whose Filename
+ * is /dev/zram<N>.  The header line and malformed lines are skipped; a NUL
+ * in the text is refused.  Returns 0 or -EINVAL.
+ */
+int memtune_floor_zram_swap_free_kb(const char *text, size_t len, u64 *kb);
 
 /* max(MEMTUNE_FLOOR_MARGIN_MIN_KB, MEMTUNE_FLOOR_MARGIN_PERCENT % of mem_kb) */
 u64 memtune_floor_default_margin_kb(u64 mem_kb);

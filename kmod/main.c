@@ -2,113 +2,80 @@
 /*
  * xen_memtune: make boot-sized kernel values follow the Xen balloon.
  *
- * This file is the init/exit ladder and the uevent.  The rest follows the
- * data: watch.c (xenstore event, settle) -> policy.c (values for a size) ->
- * apply.c (write them) -> sysfs.c/uevent -> xs_ack.c (tell Dom0).
+ * This file is the init/exit ladder; nothing calls into it.  The rest
+ * follows the data: watch.c (xenstore event, the guard) -> state.c (the
+ * inbox) -> pass.c (settle, uevent) -> policy.c (values for a size) ->
+ * apply.c (write them) -> sysfs.c -> xs_ack.c (tell Dom0).  memtune.h
+ * draws who calls whom.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/ctype.h>
+#include <linux/device.h>
 #include <linux/kobject.h>
 #include <linux/module.h>
 #include <linux/mm.h>
-#include <linux/slab.h>
 #include <linux/workqueue.h>
 
 #include <xen/xen.h>
 
 #include "memtune.h"
 
-struct memtune memtune;
-
 /*
- * /sys/kernel/xen_memtune.  kobject_uevent_env() refuses a kobject with no
- * kset above it, and /sys/kernel has none, so the directory is a kset and
- * its own kset: KOBJ_CHANGE then goes out with DEVPATH=/kernel/xen_memtune
- * and SUBSYSTEM=xen_memtune.
+ * Uevents come from a device, as xen-balloon's do from xen_memory0: a
+ * system subsystem of our own with one device,
+ * /sys/devices/system/xen_memtune/xen_memtune0, so KOBJ_CHANGE goes out
+ * with DEVPATH=/devices/system/xen_memtune/xen_memtune0 and
+ * SUBSYSTEM=xen_memtune, and udev sees it added and removed with the
+ * module.  The knobs stay in /sys/kernel/xen_memtune (memtune.kobj), a
+ * plain kobject that sends no uevent.
  */
-static struct kset *memtune_kset;
+static struct bus_type memtune_subsys = {
+	.name = "xen_memtune",
+	.dev_name = "xen_memtune",
+};
 
-bool memtune_restore_on_unload = true;
+static struct device *memtune_dev;
+
+static void memtune_dev_release(struct device *dev)
+{
+	kfree(dev);
+}
+
+static int memtune_dev_register(void)
+{
+	int err;
+
+	err = subsys_system_register(&memtune_subsys, NULL);
+	if (err)
+		return err;
+	memtune_dev = kzalloc(sizeof(*memtune_dev), GFP_KERNEL);
+	if (!memtune_dev) {
+		bus_unregister(&memtune_subsys);
+		return -ENOMEM;
+	}
+	memtune_dev->id = 0;
+	memtune_dev->bus = &memtune_subsys;
+	memtune_dev->release = memtune_dev_release;
+	err = device_register(memtune_dev);
+	if (err) {
+		put_device(memtune_dev);
+		memtune_dev = NULL;
+		bus_unregister(&memtune_subsys);
+	}
+	return err;
+}
+
+static void memtune_dev_unregister(void)
+{
+	device_unregister(memtune_dev);
+	memtune_dev = NULL;
+	bus_unregister(&memtune_subsys);
+}
+
+static bool memtune_restore_on_unload = true;
 module_param_named(restore_on_unload, memtune_restore_on_unload, bool, 0644);
 MODULE_PARM_DESC(restore_on_unload,
 		 "Put back the boot values of what the module still manages when it is unloaded (default: on)");
-
-static const char * const mode_names[] = {
-	[MEMTUNE_MODE_APPLY] = "apply",
-	[MEMTUNE_MODE_DRY_RUN] = "dry-run",
-	[MEMTUNE_MODE_NOTIFY] = "notify",
-};
-
-static const char * const state_names[] = {
-	[MEMTUNE_STATE_IDLE] = "idle",
-	[MEMTUNE_STATE_SETTLING] = "settling",
-	[MEMTUNE_STATE_APPLYING] = "applying",
-	[MEMTUNE_STATE_DISABLED] = "disabled",
-};
-
-static const char * const owner_names[] = {
-	[MEMTUNE_OWNER_MODULE] = "module",
-	[MEMTUNE_OWNER_ADMIN] = "admin",
-	[MEMTUNE_OWNER_OFF] = "off",
-};
-
-const char *memtune_mode_name(enum memtune_mode mode)
-{
-	return (unsigned int)mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "?";
-}
-
-const char *memtune_state_name(enum memtune_state state)
-{
-	return (unsigned int)state < ARRAY_SIZE(state_names) ? state_names[state] : "?";
-}
-
-const char *memtune_owner_name(enum memtune_owner owner)
-{
-	return (unsigned int)owner < ARRAY_SIZE(owner_names) ? owner_names[owner] : "?";
-}
-
-/*
- * KOBJ_CHANGE on /sys/kernel/xen_memtune with every computed value, e.g.
- * XEN_MEMTUNE_EVENT=apply MODE=apply TOTALRAM_KB=... TCP_MEM="a b c".
- * Sent after every apply pass, and in notify mode instead of writing.
- * memtune.lock held (tunables[] are read).
- */
-void memtune_send_uevent(const char *reason)
-{
-	char *envp[MEMTUNE_NR_TUNABLES + 8];
-	char vals[64];
-	unsigned int n = 0, id, i;
-	char *key;
-
-	envp[n++] = kasprintf(GFP_KERNEL, "XEN_MEMTUNE_EVENT=%s", reason);
-	envp[n++] = kasprintf(GFP_KERNEL, "MODE=%s", memtune_mode_name(memtune.mode));
-	envp[n++] = kasprintf(GFP_KERNEL, "TARGET_KB=%llu", memtune.target_kb);
-	envp[n++] = kasprintf(GFP_KERNEL, "CURRENT_KB=%llu", memtune.current_kb);
-	envp[n++] = kasprintf(GFP_KERNEL, "TOTALRAM_KB=%llu", memtune.applied_kb);
-	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
-		const struct memtune_tunable *t = &memtune.tunables[id];
-
-		if (!t->present)
-			continue;
-		memtune_format_values(vals, sizeof(vals), t->computed, t->nr_values);
-		key = kasprintf(GFP_KERNEL, "%s=%s", memtune_tunable_name(id), vals);
-		if (key)
-			for (i = 0; key[i] && key[i] != '='; i++)
-				key[i] = toupper(key[i]);
-		envp[n++] = key;
-	}
-	envp[n] = NULL;
-
-	for (i = 0; i < n; i++)
-		if (!envp[i])
-			goto out;
-	if (kobject_uevent_env(memtune.kobj, KOBJ_CHANGE, envp))
-		atomic64_inc(&memtune.stats.errors);
-out:
-	for (i = 0; i < n; i++)
-		kfree(envp[i]);
-}
 
 static int __init memtune_init(void)
 {
@@ -130,31 +97,33 @@ static int __init memtune_init(void)
 	memtune.current_kb = memtune.boot_kb;
 	memtune.target_kb = memtune.boot_kb;
 
-	memtune_kset = kset_create_and_add("xen_memtune", NULL, kernel_kobj);
-	if (!memtune_kset)
+	memtune.kobj = kobject_create_and_add("xen_memtune", kernel_kobj);
+	if (!memtune.kobj)
 		return -ENOMEM;
-	/* The reference is dropped by kobject_del() when it leaves the kset. */
-	memtune_kset->kobj.kset = kset_get(memtune_kset);
-	memtune.kobj = &memtune_kset->kobj;
+	err = memtune_dev_register();
+	if (err)
+		goto err_kobj;
+	memtune.uevent_kobj = &memtune_dev->kobj;
 
 	/* Ordered: one pass at a time, acks after the pass that queued them. */
 	memtune.wq = alloc_ordered_workqueue("xen_memtune", WQ_MEM_RECLAIM);
 	if (!memtune.wq) {
 		err = -ENOMEM;
-		goto err_kobj;
+		goto err_dev;
 	}
 	memtune_ack_init();
 
 	err = memtune_apply_init();
 	if (err)
 		goto err_wq;
-	err = memtune_guard_init();
-	if (err)
-		goto err_apply;
+	memtune_pass_init();
+	memtune_pass_allow(true);
+	/* The load pass: an HVM guest below maxmem was sized for maxmem. */
+	memtune_request_resize();
 	err = memtune_sysfs_init(memtune.kobj);
 	if (err)
-		goto err_guard;
-	/* Last: from here on events arrive; the first one is the load pass. */
+		goto err_pass;
+	/* Last: from here on events arrive; the guard starts with xenstore. */
 	err = memtune_watch_init();
 	if (err)
 		goto err_sysfs;
@@ -165,15 +134,17 @@ static int __init memtune_init(void)
 
 err_sysfs:
 	memtune_sysfs_exit();
-err_guard:
-	memtune_guard_exit();
-err_apply:
+err_pass:
+	memtune_pass_allow(false);
+	memtune_pass_exit();
 	memtune_apply_exit();
 err_wq:
 	memtune_ack_flush();
 	destroy_workqueue(memtune.wq);
+err_dev:
+	memtune_dev_unregister();
 err_kobj:
-	kset_unregister(memtune_kset);
+	kobject_put(memtune.kobj);
 	return err;
 }
 
@@ -181,20 +152,22 @@ static void __exit memtune_exit(void)
 {
 	/* Reverse of init: no event, no pass, no sysfs writer after this. */
 	memtune_watch_exit();
-	memtune_guard_exit();
+	memtune_pass_allow(false);
+	memtune_pass_exit();
 	memtune_sysfs_exit();
 
 	mutex_lock(&memtune.lock);
 	if (memtune_restore_on_unload)
 		memtune_restore_all();
-	memtune.state = MEMTUNE_STATE_DISABLED;
+	WRITE_ONCE(memtune.state, MEMTUNE_STATE_DISABLED);
 	memtune_ack_state();
 	mutex_unlock(&memtune.lock);
 
 	memtune_apply_exit();
 	memtune_ack_flush();
 	destroy_workqueue(memtune.wq);
-	kset_unregister(memtune_kset);
+	memtune_dev_unregister();
+	kobject_put(memtune.kobj);
 	pr_info("unloaded\n");
 }
 

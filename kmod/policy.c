@@ -43,6 +43,15 @@
 #define TCP_RMEM_MAX_MIN	131072ULL
 /* net/ipv4/tcp_ipv4.c: tcp_set_hashinfo() */
 #define TCP_SYN_BACKLOG_MIN	128ULL
+/* fs/notify/fanotify/fanotify_user.c: fanotify_user_setup() clamp */
+#define FANOTIFY_MARKS_MIN	8192ULL
+#define FANOTIFY_MARKS_MAX	(8192ULL * 128)
+/* net/ipv4/inetpeer.c: inet_initpeers() clamp */
+#define INET_PEER_MIN		4096ULL
+#define INET_PEER_MAX		(65536ULL + 128)
+/* net/netfilter/nf_conntrack_expect.c: nf_conntrack_expect_init() */
+#define CT_EXPECT_PER_BUCKETS	256ULL
+#define CT_EXPECT_PER_HASH	4ULL
 /* mm/page_alloc.c: ADAPT_SCALE_BASE (64 GiB), ADAPT_SCALE_SHIFT */
 #define HASH_ADAPT_SCALE_BASE	(64ULL << 30)
 #define HASH_ADAPT_SCALE_SHIFT	2
@@ -95,6 +104,12 @@ static const char *const ct_buckets_paths[] = {
 	"/proc/sys/net/netfilter/nf_conntrack_buckets", NULL };
 static const char *const ct_max_paths[] = {
 	"/proc/sys/net/netfilter/nf_conntrack_max", NULL };
+static const char *const fanotify_paths[] = {
+	"/proc/sys/fs/fanotify/max_user_marks", NULL };
+static const char *const inet_peer_paths[] = {
+	"/proc/sys/net/ipv4/inet_peer_threshold", NULL };
+static const char *const ct_expect_max_paths[] = {
+	"/proc/sys/net/netfilter/nf_conntrack_expect_max", NULL };
 
 const struct memtune_tunable_desc memtune_tunables[MEMTUNE_NR_TUNABLES] = {
 	[MEMTUNE_T_MIN_FREE_KBYTES] = {
@@ -192,6 +207,21 @@ const struct memtune_tunable_desc memtune_tunables[MEMTUNE_NR_TUNABLES] = {
 		.kmod = "nf_conntrack", .symbol = "nf_conntrack_max",
 		.unit = "count",
 	},
+	[MEMTUNE_T_FANOTIFY_MAX_USER_MARKS] = {
+		.name = "fanotify_max_user_marks", .paths = fanotify_paths,
+		.nr_fields = 1, .flags = MEMTUNE_TF_EXPORTED,
+		.symbol = "init_user_ns.ucount_max[UCOUNT_FANOTIFY_MARKS]",
+		.unit = "count",
+	},
+	[MEMTUNE_T_INET_PEER_THRESHOLD] = {
+		.name = "inet_peer_threshold", .paths = inet_peer_paths,
+		.nr_fields = 1, .unit = "count",
+	},
+	[MEMTUNE_T_NF_CONNTRACK_EXPECT_MAX] = {
+		.name = "nf_conntrack_expect_max", .paths = ct_expect_max_paths,
+		.nr_fields = 1, .flags = MEMTUNE_TF_NEEDS_KMOD,
+		.kmod = "nf_conntrack", .unit = "count",
+	},
 };
 
 unsigned int memtune_apply_order(bool shrinking, unsigned int i)
@@ -212,11 +242,15 @@ static u64 kb_of_pages(u64 pages, unsigned int page_shift)
 	return pages << (page_shift - 10);
 }
 
-/* pages minus the pages freed after the initcalls, at least 1 */
+/*
+ * pages minus the pages freed after the initcalls.  Never below half: a
+ * guest shrunk far below its boot size must not see its memory as gone
+ * (threads-max at its floor of 20 kills it); a boot at that size with
+ * those late frees could not have run at all.
+ */
 static u64 before_late_free(const struct memtune_policy_input *in, u64 pages)
 {
-	return pages > in->boot_late_freed_pages ?
-	       pages - in->boot_late_freed_pages : min(pages, 1ULL);
+	return pages - min(in->boot_late_freed_pages, pages / 2);
 }
 
 /* totalram_pages() as the boot's initcalls saw it */
@@ -361,6 +395,30 @@ static u64 conntrack_boot_buckets(const struct memtune_policy_input *in)
 	return roundup(size, per_page);
 }
 
+bool memtune_policy_kmod_load_value(const struct memtune_policy_input *in,
+				    unsigned int id, u64 *val)
+{
+	switch (id) {
+	case MEMTUNE_T_NF_CONNTRACK_BUCKETS:
+	case MEMTUNE_T_NF_CONNTRACK_MAX:
+		if (!in->hlist_head_size || !in->hlist_nulls_head_size ||
+		    !in->page_shift)
+			return false;
+		*val = conntrack_boot_buckets(in);
+		return true;
+	case MEMTUNE_T_NF_CONNTRACK_EXPECT_MAX:
+		/* nf_conntrack_expect_init(): from the table it just sized */
+		if (!in->hlist_head_size || !in->hlist_nulls_head_size ||
+		    !in->page_shift)
+			return false;
+		*val = max(conntrack_boot_buckets(in) / CT_EXPECT_PER_BUCKETS,
+			   1ULL) * CT_EXPECT_PER_HASH;
+		return true;
+	default:
+		return false;
+	}
+}
+
 const struct memtune_hash_desc memtune_hashes[MEMTUNE_NR_HASHES] = {
 	/* fs/dcache.c: dcache_init(): hlist_bl_head, low limit 2 */
 	[MEMTUNE_HASH_DENTRY] = {
@@ -463,18 +521,28 @@ u64 memtune_boot_hash_entries(enum memtune_hash_id id,
  * (net/ipv4/tcp_ipv4.c: tcp_set_hashinfo(): ehash/2) and
  * tcp_max_syn_backlog (max(128, ehash/128)) follow the TCP established
  * hash, which is sized once at boot and never resized.  They are computed
- * from the ehash a boot at this memory would pick (nr_kernel_pages of the
- * input), so the value equals what a guest booted at this size has.  The
- * hash itself stays at its boot size: on a grown guest the time-wait
- * sockets then average more than the boot's half an entry per bucket,
- * which costs a longer chain walk, not correctness.  On PV, nr_kernel_pages
- * covers maxmem (ballooned extra memory included), so a boot at any target
- * below maxmem picks the same ehash and these values do not move.
+ * from the ehash a guest booted natively at this size (memory = maxmem =
+ * domain_pages) would pick, so after a shrink they come down to what that
+ * guest has (the orphans and time-wait sockets hold memory the guest no
+ * longer has).  They never go above what this kernel's own ehash gives
+ * (nr_kernel_pages: on PV it covers maxmem): a grow raises them back to at
+ * most the boot value, since more would only lengthen the chains of a hash
+ * that cannot grow.
  */
 static void tcp_hash_limits(const struct memtune_policy_input *in,
 			    struct memtune_values *out)
 {
 	u64 ehash = memtune_boot_hash_entries(MEMTUNE_HASH_TCP_ESTABLISHED, in);
+
+	if (in->domain_pages) {
+		struct memtune_policy_input native = *in;
+
+		/* present pages minus the memmap (64 B per 4 KiB page) */
+		native.nr_kernel_pages = in->domain_pages - in->domain_pages / 64;
+		native.nr_all_pages = native.nr_kernel_pages;
+		ehash = min(ehash, memtune_boot_hash_entries(
+				MEMTUNE_HASH_TCP_ESTABLISHED, &native));
+	}
 
 	out->val[MEMTUNE_T_TCP_MAX_ORPHANS][0] = ehash / 2;
 	out->val[MEMTUNE_T_TCP_MAX_TW_BUCKETS][0] = ehash / 2;
@@ -545,6 +613,22 @@ void memtune_policy_compute(const struct memtune_policy_input *in,
 	tcp_hash_limits(in, out);
 
 	/*
+	 * fs/notify/fanotify/fanotify_user.c: fanotify_user_setup(): 1 % of
+	 * lowmem in inode marks, 8192 .. 8192 * 128.
+	 */
+	if (in->fanotify_mark_cost)
+		set_one(out, MEMTUNE_T_FANOTIFY_MAX_USER_MARKS,
+			clamp_t(u64, lowmem_share_items(in, 100,
+							in->fanotify_mark_cost),
+				FANOTIFY_MARKS_MIN, FANOTIFY_MARKS_MAX));
+	/* net/ipv4/inetpeer.c: inet_initpeers(): 1 % of RAM in peers */
+	if (in->inet_peer_size)
+		set_one(out, MEMTUNE_T_INET_PEER_THRESHOLD,
+			clamp_t(u64, div64_u64(init_totalram(in) << in->page_shift,
+					       100 * in->inet_peer_size),
+				INET_PEER_MIN, INET_PEER_MAX));
+
+	/*
 	 * The conntrack table is resized only in power-of-two steps: a resize
 	 * rehashes every entry under all conntrack locks, so the table moves
 	 * only when the boot size crosses a power of two, and up (never more
@@ -558,7 +642,16 @@ void memtune_policy_compute(const struct memtune_policy_input *in,
 		set_one(out, MEMTUNE_T_NF_CONNTRACK_BUCKETS,
 			roundup_pow2_u64(ct));
 		set_one(out, MEMTUNE_T_NF_CONNTRACK_MAX, ct);
+		/*
+		 * nf_conntrack_expect_init(): 4 per expectation bucket, one
+		 * bucket per 256 of the boot table.  The expectation hash
+		 * itself cannot be resized (expect_hashsize is 0400), so
+		 * after a grow its chains hold more than a boot's 4.
+		 */
+		set_one(out, MEMTUNE_T_NF_CONNTRACK_EXPECT_MAX,
+			max(ct / CT_EXPECT_PER_BUCKETS, 1ULL) * CT_EXPECT_PER_HASH);
 	}
+	out->computed &= ~in->unknown;
 }
 
 u64 memtune_policy_estimate_nfb(u64 lowmem_pages, u64 min_free_kbytes,
@@ -597,6 +690,8 @@ void memtune_policy_input_at(const struct memtune_policy_input *now,
 	lowmem = move_pages(now->lowmem_pages ? now->lowmem_pages :
 			    now->nr_free_buffer_pages, now->totalram_pages, pages);
 	at->lowmem_pages = lowmem;
+	at->domain_pages = move_pages(now->domain_pages, now->totalram_pages,
+				      pages);
 	/*
 	 * nr_kernel_pages/nr_all_pages stay: a boot at another target with
 	 * the same maxmem sees the same present memory (PV: extra memory up
@@ -676,4 +771,102 @@ u64 memtune_policy_derive_cost(u64 lowmem_pages, unsigned int divisor,
 	 */
 	cost = (cost + align / 2) / align * align;
 	return cost;
+}
+
+/* Tunables whose formula reads the late frees (all a boot computes early). */
+#define NEEDS_INIT_PAGES (BIT(MEMTUNE_T_MIN_FREE_KBYTES) |		\
+	BIT(MEMTUNE_T_ADMIN_RESERVE_KBYTES) |				\
+	BIT(MEMTUNE_T_USER_RESERVE_KBYTES) | BIT(MEMTUNE_T_THREADS_MAX) |	\
+	BIT(MEMTUNE_T_FILE_MAX) | BIT(MEMTUNE_T_INOTIFY_MAX_USER_WATCHES) |	\
+	BIT(MEMTUNE_T_EPOLL_MAX_USER_WATCHES) | BIT(MEMTUNE_T_TCP_MEM) |	\
+	BIT(MEMTUNE_T_TCP_RMEM_MAX) | BIT(MEMTUNE_T_TCP_WMEM_MAX) |	\
+	BIT(MEMTUNE_T_UDP_MEM) | BIT(MEMTUNE_T_MAX_USER_NAMESPACES) |	\
+	BIT(MEMTUNE_T_FANOTIFY_MAX_USER_MARKS) |				\
+	BIT(MEMTUNE_T_INET_PEER_THRESHOLD))
+/* ... and those that also read the boot's own use of memory */
+#define NEEDS_BOOT_USED (BIT(MEMTUNE_T_ADMIN_RESERVE_KBYTES) |		\
+	BIT(MEMTUNE_T_USER_RESERVE_KBYTES) | BIT(MEMTUNE_T_FILE_MAX))
+/* epoll's per-item cost: sums of pointers and list heads, 184 on x86_64 */
+#define EP_ITEM_COST_MIN	64ULL
+#define EP_ITEM_COST_MAX	512ULL
+
+void memtune_policy_boot_basis(const struct memtune_boot_record *r,
+			       struct memtune_boot_basis *b)
+{
+	u64 per_thread, threads, boot, free_pages, low;
+
+	memset(b, 0, sizeof(*b));
+	b->unknown = NEEDS_INIT_PAGES;
+	if (r->page_shift < 10 || r->page_shift > 20 || !r->thread_size) {
+		b->doubt = MEMTUNE_BOOT_NO_INIT_NPROC;
+		return;
+	}
+
+	/*
+	 * kernel/fork.c: fork_init(): RLIMIT_NPROC = max_threads / 2, and
+	 * max_threads = totalram / per_thread pages: the boot had between
+	 * 2n and 2n + 2 threads' worth of pages; take the middle.
+	 */
+	per_thread = (r->thread_size * 8) >> r->page_shift;
+	threads = r->init_nproc * 2;
+	if (!per_thread || threads <= THREADS_MIN || threads + 1 >= THREADS_MAX) {
+		b->doubt = MEMTUNE_BOOT_NO_INIT_NPROC;
+		return;
+	}
+	b->init_pages = (threads + 1) * per_thread;
+
+	/*
+	 * The balloon and totalram move together (increase_reservation(),
+	 * decrease_reservation() adjust both by the same pages), so totalram
+	 * at boot is totalram now plus what the balloon gave back since.
+	 */
+	if (!r->boot_balloon_pages) {
+		b->doubt = MEMTUNE_BOOT_NO_BALLOON;
+		return;
+	}
+	if (r->totalram_pages + r->boot_balloon_pages <= r->balloon_pages) {
+		b->doubt = MEMTUNE_BOOT_DISAGREE;
+		return;
+	}
+	boot = r->totalram_pages + r->boot_balloon_pages - r->balloon_pages;
+	/*
+	 * After the initcalls the boot freed its init memory and the
+	 * initramfs (17 MiB in the rig): init a little below boot.  Anything
+	 * else means one of the two is not the boot's (memory hot-added,
+	 * the balloon reset): nothing computed from them can be trusted.
+	 */
+	if (b->init_pages > boot + per_thread || boot - b->init_pages > boot / 4) {
+		b->doubt = MEMTUNE_BOOT_DISAGREE;
+		return;
+	}
+	b->boot_totalram_pages = boot;
+	b->late_freed_pages = memtune_policy_late_freed_pages(boot, b->init_pages);
+	b->unknown = 0;
+
+	/*
+	 * mm/mmap.c: init_user_reserve(): free pages at subsys_initcall / 32,
+	 * below init_pages by what the boot itself held (a few percent).  A
+	 * value outside that was written after boot: the reserves and
+	 * file-max have no basis then.  At its 128 MiB cap it says nothing
+	 * (boot_used 0: those values then come out a little high).
+	 */
+	free_pages = (r->user_reserve_kbytes * 32 + 16) >> (r->page_shift - 10);
+	if (r->user_reserve_kbytes < USER_RESERVE_MAX_KB &&
+	    (free_pages > b->init_pages + per_thread ||
+	     free_pages < b->init_pages / 4 * 3))
+		b->unknown |= NEEDS_BOOT_USED;
+	else
+		b->boot_used_pages = memtune_policy_boot_used_pages(boot,
+					r->user_reserve_kbytes, r->page_shift);
+
+	/* fs/eventpoll.c: eventpoll_init() saw init_pages (fs_initcall) */
+	low = b->init_pages - min(r->totalhigh_pages, b->init_pages);
+	b->ep_item_cost = memtune_policy_derive_cost(low, 25,
+						     r->epoll_max_user_watches,
+						     r->page_shift);
+	if (b->ep_item_cost < EP_ITEM_COST_MIN ||
+	    b->ep_item_cost > EP_ITEM_COST_MAX) {
+		b->ep_item_cost = 0;
+		b->unknown |= BIT(MEMTUNE_T_EPOLL_MAX_USER_WATCHES);
+	}
 }

@@ -48,6 +48,13 @@ enum memtune_tunable_id {
 	MEMTUNE_T_MAX_USER_NAMESPACES,
 	MEMTUNE_T_NF_CONNTRACK_BUCKETS,
 	MEMTUNE_T_NF_CONNTRACK_MAX,
+	/*
+	 * Consumer limits added later; appended so the ids above stay.  The
+	 * expectation limit follows the conntrack table it belongs to.
+	 */
+	MEMTUNE_T_FANOTIFY_MAX_USER_MARKS,
+	MEMTUNE_T_INET_PEER_THRESHOLD,
+	MEMTUNE_T_NF_CONNTRACK_EXPECT_MAX,
 	MEMTUNE_NR_TUNABLES
 };
 
@@ -187,6 +194,27 @@ struct memtune_policy_input {
 	unsigned int hlist_nulls_head_size;
 	/* fs.file-max reads LONG_MAX (systemd raised it): leave it */
 	bool file_max_is_long_max;
+	/*
+	 * INODE_MARK_COST = 2 * sizeof(struct inode)
+	 * (fs/notify/fanotify/fanotify_user.c) and
+	 * L1_CACHE_ALIGN(sizeof(struct inet_peer)) (net/ipv4/inetpeer.c),
+	 * bytes.  0 = do not compute that tunable.
+	 */
+	u64 fanotify_mark_cost;
+	u64 inet_peer_size;
+	/*
+	 * Pages the domain holds (balloon_stats.current_pages): the memory a
+	 * guest booted natively at this size would have been given (memory =
+	 * maxmem).  The TCP limits a boot derives from its ehash are computed
+	 * for it, capped at the ehash this kernel really has (nr_kernel_pages
+	 * above).  0 = unknown: the boot ehash alone.
+	 */
+	u64 domain_pages;
+	/*
+	 * BIT(id) of the tunables whose boot basis could not be established
+	 * (struct memtune_boot_basis.unknown): never computed.
+	 */
+	u32 unknown;
 };
 
 /* Output: one value per field of each tunable, and which were computed. */
@@ -214,12 +242,88 @@ void memtune_policy_input_at(const struct memtune_policy_input *now,
 			     u64 size_kb, struct memtune_policy_input *at);
 
 /*
+ * What the kernel module behind a MEMTUNE_TF_NEEDS_KMOD tunable computes
+ * for itself when it loads with in's totalram (no module parameter, no
+ * sysctl): nf_conntrack's table size and nf_conntrack_max.  A late module
+ * whose values differ was configured by someone (owner.h).  False when
+ * unknown for id (then the module never manages what it finds).
+ */
+bool memtune_policy_kmod_load_value(const struct memtune_policy_input *in,
+				    unsigned int id, u64 *val);
+
+/*
  * nr_free_buffer_pages() after min_free_kbytes is applied: lowmem minus
  * the high watermarks __setup_per_zone_wmarks() derives (one-zone view).
  */
 u64 memtune_policy_estimate_nfb(u64 lowmem_pages, u64 min_free_kbytes,
 				unsigned int watermark_scale_factor,
 				unsigned int page_shift);
+
+/*
+ * What the kernel recorded at boot and still holds, read at load.  None of
+ * it moves with the balloon, so the boot basis below is right whether the
+ * module loads at boot, after a grow or a shrink, or again after a reload.
+ */
+struct memtune_boot_record {
+	u64 totalram_pages;	/* totalram_pages() now */
+	/* balloon_stats.current_pages now */
+	u64 balloon_pages;
+	/*
+	 * balloon_stats.current_pages as balloon_init() set it at boot: PV:
+	 * xen_start_info->nr_pages; HVM/PVH: get_num_physpages() (present
+	 * pages; memory hot-added since makes it too large, which the check
+	 * against init_nproc catches).  0 = unknown.
+	 */
+	u64 boot_balloon_pages;
+	/*
+	 * init_task's RLIMIT_NPROC: kernel/fork.c: fork_init() sets it to
+	 * max_threads / 2 and nothing changes it afterwards (no process can
+	 * setrlimit() the idle task), unlike kernel.threads-max.
+	 */
+	u64 init_nproc;
+	/* live at load: boot values unless someone (a previous load) wrote them */
+	u64 user_reserve_kbytes;
+	u64 epoll_max_user_watches;
+	u64 totalhigh_pages;
+	u64 thread_size;
+	unsigned int page_shift;
+};
+
+/* Why a boot basis is not established (memtune_boot_basis.why). */
+enum memtune_boot_doubt {
+	MEMTUNE_BOOT_OK,
+	MEMTUNE_BOOT_NO_INIT_NPROC,	/* init_task's limit clamped or absurd */
+	MEMTUNE_BOOT_NO_BALLOON,	/* the boot balloon size is unknown */
+	MEMTUNE_BOOT_DISAGREE,		/* balloon and fork_init() disagree */
+};
+
+/*
+ * The module's view of the boot: every estimate the policy input needs
+ * that a boot computes once and that cannot be read later.
+ */
+struct memtune_boot_basis {
+	enum memtune_boot_doubt doubt;
+	/* totalram_pages() at the end of the boot (balloon at its boot size) */
+	u64 boot_totalram_pages;
+	/* totalram_pages() as fork_init() and the initcalls saw it */
+	u64 init_pages;
+	u64 late_freed_pages;	/* policy input boot_late_freed_pages */
+	u64 boot_used_pages;	/* policy input boot_used_pages */
+	u64 ep_item_cost;	/* policy input ep_item_cost, 0 unknown */
+	u32 unknown;		/* policy input unknown */
+};
+
+/*
+ * Establish the boot from r: boot totalram = totalram now moved back by
+ * what the balloon moved since boot; init totalram from init_nproc; the
+ * two must agree (init below boot by at most a quarter: init memory and
+ * the initramfs, freed after the initcalls).  The reserves' boot use
+ * comes from user_reserve_kbytes and the epoll cost from
+ * epoll_max_user_watches, each only when it is still plausibly the
+ * boot's.  Whatever cannot be established lands in b->unknown.
+ */
+void memtune_policy_boot_basis(const struct memtune_boot_record *r,
+			       struct memtune_boot_basis *b);
 
 /*
  * boot_used_pages from the boot value of vm.user_reserve_kbytes

@@ -29,7 +29,6 @@
 
 #include <xen/balloon.h>
 
-#include "guard.h"
 #include "memtune.h"
 #include "parse.h"
 #include "policy.h"
@@ -95,9 +94,9 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 	mutex_lock(&memtune.lock);
 	WRITE_ONCE(memtune.enabled, v);
 	if (!v)
-		memtune.state = MEMTUNE_STATE_DISABLED;
+		WRITE_ONCE(memtune.state, MEMTUNE_STATE_DISABLED);
 	else if (memtune.state == MEMTUNE_STATE_DISABLED)
-		memtune.state = MEMTUNE_STATE_SETTLING;
+		WRITE_ONCE(memtune.state, MEMTUNE_STATE_SETTLING);
 	memtune_ack_state();
 	mutex_unlock(&memtune.lock);
 	/* A pass brings the state and, once enabled, the values up to date. */
@@ -407,6 +406,7 @@ STATS_COUNTER(events);
 STATS_COUNTER(coalesced);
 STATS_COUNTER(rejected);
 STATS_COUNTER(applies);
+STATS_COUNTER(stalls);
 STATS_COUNTER(errors);
 STATS_VALUE(last_event_ns);
 STATS_VALUE(last_settle_ns);
@@ -429,6 +429,7 @@ static struct attribute *stats_attrs[] = {
 	&stats_coalesced_attr.attr,
 	&stats_rejected_attr.attr,
 	&stats_applies_attr.attr,
+	&stats_stalls_attr.attr,
 	&stats_errors_attr.attr,
 	&stats_last_event_ns_attr.attr,
 	&stats_last_settle_ns_attr.attr,
@@ -479,20 +480,27 @@ static ssize_t emit_values(char *buf, const u64 *vals, unsigned int nr)
 	return sysfs_emit(buf, "%s\n", line);
 }
 
-/* The value the kernel holds now, read live; the last one read if absent. */
+/*
+ * Shows read the tunable without memtune.lock (memtune.h): a pass may hold
+ * it while it writes sysctls, and a show must never wait for that.  No
+ * show reads a file: value is what the last pass read or wrote.
+ */
+static void read_values(const u64 *src, u64 *vals, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		vals[i] = READ_ONCE(src[i]);
+}
+
 static ssize_t value_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
-	unsigned int id = child_id(kobj);
+	const struct memtune_tunable *t = &memtune.tunables[child_id(kobj)];
 	u64 vals[MEMTUNE_MAX_VALUES];
-	unsigned int nr;
 
-	mutex_lock(&memtune.lock);
-	nr = memtune.tunables[id].nr_values;
-	if (memtune_tunable_read(id, vals))
-		memcpy(vals, memtune.tunables[id].value, sizeof(vals));
-	mutex_unlock(&memtune.lock);
-	return emit_values(buf, vals, nr);
+	read_values(t->value, vals, t->nr_values);
+	return emit_values(buf, vals, t->nr_values);
 }
 
 static ssize_t boot_value_show(struct kobject *kobj,
@@ -500,13 +508,9 @@ static ssize_t boot_value_show(struct kobject *kobj,
 {
 	const struct memtune_tunable *t = &memtune.tunables[child_id(kobj)];
 	u64 vals[MEMTUNE_MAX_VALUES];
-	unsigned int nr;
 
-	mutex_lock(&memtune.lock);
-	nr = t->nr_values;
-	memcpy(vals, t->boot_value, sizeof(vals));
-	mutex_unlock(&memtune.lock);
-	return emit_values(buf, vals, nr);
+	read_values(t->boot_value, vals, t->nr_values);
+	return emit_values(buf, vals, t->nr_values);
 }
 
 /* The policy's last result, "-" when it has none for this kernel. */
@@ -515,27 +519,18 @@ static ssize_t computed_show(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	const struct memtune_tunable *t = &memtune.tunables[child_id(kobj)];
 	u64 vals[MEMTUNE_MAX_VALUES];
-	unsigned int nr;
-	bool has;
 
-	mutex_lock(&memtune.lock);
-	nr = t->nr_values;
-	has = t->has_computed;
-	memcpy(vals, t->computed, sizeof(vals));
-	mutex_unlock(&memtune.lock);
-	if (!has)
+	if (!READ_ONCE(t->has_computed))
 		return sysfs_emit(buf, "-\n");
-	return emit_values(buf, vals, nr);
+	read_values(t->computed, vals, t->nr_values);
+	return emit_values(buf, vals, t->nr_values);
 }
 
 static ssize_t owner_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
-	enum memtune_owner owner;
+	enum memtune_owner owner = READ_ONCE(memtune.tunables[child_id(kobj)].owner);
 
-	mutex_lock(&memtune.lock);
-	owner = memtune.tunables[child_id(kobj)].owner;
-	mutex_unlock(&memtune.lock);
 	return sysfs_emit(buf, "%s\n", memtune_owner_name(owner));
 }
 
@@ -548,33 +543,21 @@ static ssize_t tunable_enabled_show(struct kobject *kobj,
 
 /*
  * 0: the module leaves this value alone from now on (owner "off").  1: it
- * manages it again if it still holds the boot value or the module's last
- * write (owner "module"), otherwise it stays with the admin; the same rule
- * as apply.c, applied here so owner reads right as soon as the write returns.
+ * manages it again where it still holds the boot value or the module's
+ * last write (owner.h), decided from what the last pass read, so owner
+ * reads right as soon as the write returns; the pass it asks for checks
+ * the kernel's value.
  */
 static ssize_t tunable_enabled_store(struct kobject *kobj,
 				     struct kobj_attribute *attr,
 				     const char *buf, size_t count)
 {
-	unsigned int id = child_id(kobj);
-	struct memtune_tunable *t = &memtune.tunables[id];
-	u64 live[MEMTUNE_MAX_VALUES], v;
-	size_t len;
+	u64 v;
 
 	if (parse_ranged(buf, count, 0, 1, &v))
 		return -EINVAL;
 	mutex_lock(&memtune.lock);
-	len = t->nr_values * sizeof(u64);
-	WRITE_ONCE(t->enabled, v);
-	if (!v)
-		t->owner = MEMTUNE_OWNER_OFF;
-	else if (!t->present || memtune_tunable_read(id, live))
-		t->owner = MEMTUNE_OWNER_OFF;
-	else if (!memcmp(live, t->boot_value, len) ||
-		 (t->has_written && !memcmp(live, t->written, len)))
-		t->owner = MEMTUNE_OWNER_MODULE;
-	else
-		t->owner = MEMTUNE_OWNER_ADMIN;
+	memtune_tunable_set_enabled(child_id(kobj), v);
 	mutex_unlock(&memtune.lock);
 	memtune_request_resize();
 	return count;

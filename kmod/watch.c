@@ -1,124 +1,322 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xenstore watches and settle detection.
+ * The xenbus front end: xenstore watches, the notifiers, and the balloon
+ * floor guard's hands.
  *
  * Three xenbus watches, registered from a xenstore notifier as xen-balloon.c
  * does: memory/target (beside the balloon driver's own watch),
  * memtune/resize (an operator token in Dom0's hands) and memory/static-max
  * (kept in a cache, so a target event costs one xenstore read, not two).
  * Their callbacks run in the xenwatch thread that every Xen driver shares,
- * so they only read the node, hand memory/target to the guard and
- * (re)queue settle_work.
- * A memory hotplug notifier (balloon hot-add beyond the boot size) queues
- * it too.
+ * so they only read the node, let the guard act on memory/target, and ask
+ * for a pass through state.c's inbox.  A memory hotplug notifier (balloon
+ * hot-add beyond the boot size) asks for a pass too.
  *
- * settle_work is the pass: while the balloon moves it polls balloon_stats
- * every settle_ms; the balloon has settled when current == target or when
- * current has not moved for stall_ms (a target Xen cannot meet, hotplug
- * memory waiting to be onlined).  Shrink first, grow last: when the target
- * is below the current size the values are lowered at once for the target
- * size; a grow is applied only once settled, when the memory is there.
- * Every settled pass recomputes from what the kernel really has.
+ * The guard (decisions in guard.c) runs here: from the memory/target
+ * callback, and from a delayed work that polls balloon_stats, because root
+ * can move the target through /sys/devices/system/xen_memory without any
+ * xenstore event.  Both fill a sample, take guard_lock, ask guard.c, and
+ * perform the action it returns.  The guard starts from the xenstore
+ * notifier, like the watches: nothing here does xenstore I/O in modprobe
+ * context (in a Dom0 loaded before xenstored runs, a read would block the
+ * load until it does).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
 #include <linux/err.h>
+#include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
+#include <linux/magic.h>
 #include <linux/memory.h>
 #include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/nodemask.h>
 #include <linux/notifier.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/swap.h>
+#include <linux/vmstat.h>
 #include <linux/workqueue.h>
 
 #include <xen/balloon.h>
+#include <xen/xen.h>
 #include <xen/xenbus.h>
 
+#include "guard.h"
 #include "memtune.h"
 #include "parse.h"
 
 #define PAGES_TO_KB(p)	((u64)(p) << (PAGE_SHIFT - 10))
 
 /*
- * Between the callbacks (xenwatch thread, sysfs) and the pass: atomics and
- * a spinlock, so a callback never waits for a pass that holds memtune.lock.
- */
-static atomic64_t burst_start_ns;	/* first event of the burst, 0 = none */
-
-/*
- * What a callback hands to the pass.  Protected by event_lock: the pass
- * takes new_event and pending_target_kb together, so a pass that sees a
- * target also consumed (now or earlier) the event that brought it, and its
- * settle logic waits for the balloon to follow before echoing it to Dom0.
- */
-static DEFINE_SPINLOCK(event_lock);
-/*
- * Nothing may queue a pass: before memtune_watch_init() has set up the
- * work (the guard's poll starts first) and from module exit on.  Set and
- * tested under event_lock, so no pass is queued after exit cancelled it;
- * the pass's own re-queue reads it without the lock, which is enough
- * because cancel_delayed_work_sync() copes with a self-requeueing work.
- */
-static bool stopping = true;
-static bool new_event;			/* an event arrived since the pass looked */
-static u64 pending_target_kb;		/* last accepted memory/target */
-static char pending_token[MEMTUNE_TOKEN_MAX];	/* memtune/resize token */
-static bool token_pending;
-
-/* Settle tracking, used only by settle_work (ordered wq: one at a time). */
-static unsigned long settle_last_cur;	/* pages */
-static u64 settle_progress_ns;		/* when current last moved */
-static unsigned long shrunk_for_target;	/* target the shrink pass was done for */
-static u64 settle_event_ns;		/* when the pass first saw the last event */
-static unsigned long settle_event_target;	/* balloon target at that moment */
-static u64 pass_target_kb;		/* memory/target the pass has seen, KiB */
-
-/*
- * memory/static-max in KiB, 0 = unknown; written by its watch callback,
- * read by the target callback (both in the xenwatch thread, in the order
- * the events came: a mem-max before a mem-set is seen first).
+ * memory/static-max in KiB, 0 = unknown; written by its watch callback
+ * (xenwatch thread), read by the target callback (same thread, in the
+ * order the events came: a mem-max before a mem-set is seen first), by
+ * the guard's poll and by sysfs.  An atomic: no lock.
  */
 static atomic64_t static_max_kb;
 
-/* Set by the notifier, cleared at exit. */
+/* Set by the notifier, cleared at exit; READ_ONCE/WRITE_ONCE. */
 static bool target_registered;
 static bool resize_registered;
 static bool static_max_registered;
 
 /*
- * Queue a pass now; count it as coalesced if one was already waiting.
- * target_kb: the memory/target value that caused it, 0 for other causes.
+ * The guard.  guard_lock protects guard_state and guard_running: the
+ * target callback (xenwatch thread), the poll work and sysfs
+ * (memtune_guard_settings_changed(), under memtune.lock) all take it, so
+ * it is a spinlock and nothing under it sleeps.  The actions run under it
+ * too, so two of them cannot reach the balloon out of order:
+ * balloon_set_new_target() only stores and wakes the balloon thread, and
+ * memtune_ack_*() and memtune_request_pass() only take their own leaf
+ * spinlocks and queue work.
  */
-static void queue_pass(u64 now_ns, u64 target_kb)
+static DEFINE_SPINLOCK(guard_lock);
+static struct memtune_guard guard_state = { .floor_reason = "none" };
+/* From the xenstore notifier until exit; the poll is queued only while set. */
+static bool guard_running;
+
+static struct delayed_work guard_poll;
+
+/*
+ * Free swap on zram devices, KiB, refreshed by the poll work (at most once
+ * a second) from /proc/swaps: no kernel interface exports swap devices to a
+ * module.  Read by every sample; an atomic, no lock.
+ */
+static atomic64_t zram_swap_free_kb;
+static u64 zram_read_ns;	/* poll work only */
+#define ZRAM_READ_NS		NSEC_PER_SEC
+#define PROC_SWAPS_MAX		4096
+
+/*
+ * Read /proc/swaps from the poll work: a kworker resolves the path in the
+ * initial mount namespace, and anything but procfs is refused.  Keeps the
+ * last value when it cannot be read.
+ */
+static void refresh_zram_swap_free(u64 now)
 {
-	spin_lock(&event_lock);
-	if (stopping)
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t len;
+	char *text;
+	u64 kb;
+
+	if (zram_read_ns && now - zram_read_ns < ZRAM_READ_NS)
+		return;
+	zram_read_ns = now;
+	if (!get_nr_swap_pages()) {
+		atomic64_set(&zram_swap_free_kb, 0);
+		return;
+	}
+	text = kmalloc(PROC_SWAPS_MAX, GFP_KERNEL);
+	if (!text)
+		return;
+	f = filp_open("/proc/swaps", O_RDONLY, 0);
+	if (IS_ERR(f))
 		goto out;
-	new_event = true;
-	if (target_kb)
-		pending_target_kb = target_kb;
-	atomic64_cmpxchg(&burst_start_ns, 0, now_ns);
-	WRITE_ONCE(memtune.stats.last_event_ns, now_ns);
-	if (mod_delayed_work(memtune.wq, &memtune.settle_work, 0))
-		atomic64_inc(&memtune.stats.coalesced);
+	if (file_inode(f)->i_sb->s_magic == PROC_SUPER_MAGIC) {
+		len = kernel_read(f, text, PROC_SWAPS_MAX, &pos);
+		if (len > 0 &&
+		    !memtune_floor_zram_swap_free_kb(text, len, &kb))
+			atomic64_set(&zram_swap_free_kb, kb);
+	}
+	filp_close(f, NULL);
 out:
-	spin_unlock(&event_lock);
+	kfree(text);
 }
 
-static void set_stopping(bool value)
+/* vm.min_free_kbytes as the zones hold it: the sum of their min watermarks. */
+static u64 min_free_kb_now(void)
 {
-	spin_lock(&event_lock);
-	stopping = value;
-	spin_unlock(&event_lock);
+	unsigned long pages = 0;
+	int nid, z;
+
+	for_each_online_node(nid) {
+		pg_data_t *pgdat = NODE_DATA(nid);
+
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &pgdat->node_zones[z];
+
+			if (populated_zone(zone))
+				pages += zone->_watermark[WMARK_MIN];
+		}
+	}
+	return PAGES_TO_KB(pages);
 }
 
-void memtune_request_resize(void)
+/* What the guard decides from: balloon_stats, settings, live counters. */
+static void guard_sample(struct memtune_guard_sample *s)
 {
-	queue_pass(ktime_get_ns(), 0);
+	struct memtune_floor_input *in = &s->floor;
+	unsigned long ram = totalram_pages();
+
+	memset(s, 0, sizeof(*s));
+	s->now_ns = ktime_get_ns();
+	s->target_pages = READ_ONCE(balloon_stats.target_pages);
+	s->current_pages = READ_ONCE(balloon_stats.current_pages);
+	s->total_pages = READ_ONCE(balloon_stats.total_pages);
+	s->target_offset = !xen_pv_domain() && !xen_initial_domain();
+	s->static_max_kb = atomic64_read(&static_max_kb);
+	s->floor_mode = READ_ONCE(memtune.floor_mode);
+	s->floor_fixed_kb = READ_ONCE(memtune.floor_fixed_kb);
+	if (s->floor_mode != MEMTUNE_FLOOR_AUTO)
+		return;
+
+	in->unmanaged_kb = s->current_pages > ram ?
+		PAGES_TO_KB(s->current_pages - ram) : 0;
+	in->unevictable_kb = PAGES_TO_KB(global_node_page_state(NR_UNEVICTABLE));
+	in->mlocked_kb = PAGES_TO_KB(global_zone_page_state(NR_MLOCK));
+	in->kernel_stack_kb = global_node_page_state(NR_KERNEL_STACK_KB);
+	in->slab_unreclaimable_kb =
+		PAGES_TO_KB(global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B));
+	in->page_tables_kb = PAGES_TO_KB(global_node_page_state(NR_PAGETABLE));
+	in->min_free_kb = min_free_kb_now();
+	in->anon_kb = PAGES_TO_KB(global_node_page_state(NR_ANON_MAPPED));
+	in->shmem_kb = PAGES_TO_KB(global_node_page_state(NR_SHMEM));
+	in->swap_free_kb = PAGES_TO_KB(max(get_nr_swap_pages(), 0L));
+	in->zram_swap_free_kb = atomic64_read(&zram_swap_free_kb);
+	in->margin_kb = memtune_floor_default_margin_kb(PAGES_TO_KB(ram));
+}
+
+/*
+ * Perform what guard.c decided; guard_lock held.  raw is the refused
+ * memory/target value for a refusal's acknowledgement (NULL otherwise).
+ */
+static void guard_perform(const struct memtune_guard_action *act,
+			  const char *raw)
+{
+	WRITE_ONCE(memtune.floor_kb, act->floor_kb);
+	if (act->set_target) {
+		balloon_set_new_target(act->set_target_pages);
+		if (act->correction) {
+			WRITE_ONCE(memtune.stats.guard_released_kb, act->released_kb);
+			WRITE_ONCE(memtune.stats.guard_reaction_ns, act->reaction_ns);
+		}
+	}
+	if (act->raised)
+		atomic64_inc(&memtune.stats.guard_raises);
+	if (act->capped)
+		atomic64_inc(&memtune.stats.guard_caps);
+	if (act->restored)
+		atomic64_inc(&memtune.stats.guard_restores);
+	if (act->rejected)
+		atomic64_inc(&memtune.stats.rejected);
+
+	if (act->ack_floor)
+		memtune_ack_floor(act->floor_kb);
+	if (act->refusal_reason)
+		memtune_ack_refusal(raw, act->refusal_reason, act->restored_kb);
+	else if (act->restored_kb)
+		memtune_ack_restored(act->restored_kb);
+
+	switch (act->warn) {
+	case MEMTUNE_GUARD_WARN_EVENT_BELOW_FLOOR:
+		pr_warn_ratelimited("memory/target %llu kB is below the floor (%s); balloon target held at %llu kB\n",
+				    act->warn_from_kb, guard_state.floor_reason,
+				    act->warn_to_kb);
+		break;
+	case MEMTUNE_GUARD_WARN_BELOW_FLOOR:
+		pr_warn_ratelimited("balloon target %llu kB is below the floor (%s); raised to %llu kB\n",
+				    act->warn_from_kb, guard_state.floor_reason,
+				    act->warn_to_kb);
+		break;
+	case MEMTUNE_GUARD_WARN_ABOVE_MAX:
+		pr_warn_ratelimited("balloon target %llu kB is above static-max; capped at %llu kB\n",
+				    act->warn_from_kb, act->warn_to_kb);
+		break;
+	default:
+		break;
+	}
+
+	if (act->request_pass)
+		memtune_request_resize();
+	/* A correction or a window started: look again soon. */
+	if (guard_running && act->poll_ms < MEMTUNE_GUARD_POLL_MS)
+		mod_delayed_work(system_highpri_wq, &guard_poll,
+				 msecs_to_jiffies(act->poll_ms));
+}
+
+static void guard_poll_fn(struct work_struct *work)
+{
+	struct memtune_guard_action act = { 0 };
+	struct memtune_guard_sample s;
+
+	refresh_zram_swap_free(ktime_get_ns());
+	guard_sample(&s);
+	spin_lock(&guard_lock);
+	if (!guard_running) {
+		spin_unlock(&guard_lock);
+		return;
+	}
+	memtune_guard_on_poll(&guard_state, &s, &act);
+	guard_perform(&act, NULL);
+	/* Under guard_lock: exit clears guard_running first, then cancels. */
+	queue_delayed_work(system_highpri_wq, &guard_poll,
+			   msecs_to_jiffies(act.poll_ms));
+	spin_unlock(&guard_lock);
+}
+
+static void guard_target_event(const struct memtune_guard_event *ev,
+			       const char *raw)
+{
+	struct memtune_guard_action act = { 0 };
+	struct memtune_guard_sample s;
+
+	guard_sample(&s);
+	spin_lock(&guard_lock);
+	if (guard_running) {
+		memtune_guard_on_event(&guard_state, &s, ev, &act);
+		guard_perform(&act, raw);
+	}
+	spin_unlock(&guard_lock);
+}
+
+static void guard_start(void)
+{
+	struct memtune_guard_action act = { 0 };
+	struct memtune_guard_sample s;
+
+	guard_sample(&s);
+	spin_lock(&guard_lock);
+	if (!guard_running) {
+		memtune_guard_start(&guard_state, &s, &act);
+		guard_running = true;
+		guard_perform(&act, NULL);
+		pr_info("floor guard: floor %llu kB (%s), static-max %llu kB\n",
+			act.floor_kb, guard_state.floor_reason, s.static_max_kb);
+	}
+	spin_unlock(&guard_lock);
+}
+
+void memtune_guard_settings_changed(void)
+{
+	struct memtune_guard_action act = { 0 };
+	struct memtune_guard_sample s;
+
+	guard_sample(&s);
+	spin_lock(&guard_lock);
+	/* Before the guard runs only the floor is published (no target yet). */
+	if (guard_running)
+		memtune_guard_on_settings(&guard_state, &s, &act);
+	else
+		memtune_guard_on_floor(&guard_state, &s, &act);
+	guard_perform(&act, NULL);
+	spin_unlock(&guard_lock);
+}
+
+void memtune_guard_get_info(struct memtune_guard_info *info)
+{
+	spin_lock(&guard_lock);
+	info->refusals = guard_state.refusals;
+	info->dip_kb = guard_state.dip_kb;
+	info->last_guard_ns = guard_state.last_guard_ns;
+	info->floor_reason = guard_state.floor_reason;
+	spin_unlock(&guard_lock);
+	info->static_max_kb = atomic64_read(&static_max_kb);
 }
 
 /*
@@ -132,6 +330,7 @@ static char *read_node(const char *dir, const char *node, unsigned int *len)
 	return IS_ERR(val) ? NULL : val;
 }
 
+/* memory/static-max, strictly parsed at its stored length; 0 if absent or junk. */
 static u64 read_static_max_kb(void)
 {
 	unsigned int len;
@@ -156,56 +355,55 @@ static void refuse_target(const char *raw, enum memtune_verdict why)
 static void target_changed(struct xenbus_watch *watch, const char *path,
 			   const char *token)
 {
-	struct memtune_target_event ev = { .event_ns = ktime_get_ns() };
+	struct memtune_guard_event ev = { .event_ns = ktime_get_ns() };
+	enum memtune_verdict why = MEMTUNE_VERDICT_OK;
 	unsigned int len, i;
 	char *raw = read_node("memory", "target", &len);
 
 	atomic64_inc(&memtune.stats.events);
-	ev.raw = raw;
-	ev.parse_err = -ENOENT;
+	ev.present = !!raw;
 	if (raw) {
-		enum memtune_verdict why = MEMTUNE_VERDICT_OK;
-
-		ev.static_max_kb = atomic64_read(&static_max_kb);
 		/* The stored length: "5242\0junk" must not pass as 5242. */
-		ev.parse_err = memtune_parse_xs_target(raw, len, &ev.target_kb, &why);
-		if (!ev.parse_err)
-			ev.parse_err = memtune_check_target(ev.target_kb,
-							    ev.static_max_kb, &why);
-		if (ev.parse_err) {
+		ev.valid = !memtune_parse_xs_target(raw, len, &ev.target_kb, &why) &&
+			   !memtune_check_target(ev.target_kb,
+						 atomic64_read(&static_max_kb), &why);
+		if (!ev.valid) {
 			/* Show all of a refused value, embedded NULs included. */
 			for (i = 0; i < len; i++)
 				if (!raw[i])
 					raw[i] = '?';
 			refuse_target(raw, why);
-		} else {
-			WRITE_ONCE(memtune.last_good_target_kb, ev.target_kb);
 		}
 	}
 
-	memtune_guard_target_event(&ev);
+	guard_target_event(&ev, raw);
 	kfree(raw);
 
 	/* A refused value changes nothing here; the guard undoes the balloon's. */
-	if (!raw || !ev.parse_err)
-		queue_pass(ev.event_ns, raw ? ev.target_kb : 0);
+	if (!ev.present || ev.valid)
+		memtune_request_pass(ev.event_ns, ev.valid ? ev.target_kb : 0);
 }
 
 static void resize_requested(struct xenbus_watch *watch, const char *path,
 			     const char *token)
 {
-	char *raw = read_node("memtune", "resize", NULL);
+	unsigned int len;
+	char *raw = read_node("memtune", "resize", &len);
 
 	/* Fires once at registration; an absent node asks for nothing. */
 	if (!raw)
 		return;
 	atomic64_inc(&memtune.stats.events);
-	spin_lock(&event_lock);
-	strscpy(pending_token, raw, sizeof(pending_token));
-	token_pending = true;
-	spin_unlock(&event_lock);
+	/*
+	 * Echoed as it is: a token cut at a NUL or at MEMTUNE_TOKEN_MAX would
+	 * never match what Dom0 wrote, so it is refused, not shortened.
+	 */
+	if (len >= MEMTUNE_TOKEN_MAX || memchr(raw, '\0', len))
+		pr_warn_ratelimited("refusing memtune/resize: %u bytes, or a NUL inside\n",
+				    len);
+	else
+		memtune_request_token(raw);
 	kfree(raw);
-	queue_pass(ktime_get_ns(), 0);
 }
 
 /* `xl mem-max` rewrites it; registration reads it the first time. */
@@ -248,6 +446,8 @@ static int xenstore_ready(struct notifier_block *nb, unsigned long event,
 	} else {
 		WRITE_ONCE(static_max_registered, true);
 	}
+	/* Before the target watch: its first event finds the guard running. */
+	guard_start();
 	err = register_xenbus_watch(&target_watch);
 	if (err)
 		pr_err("cannot watch memory/target: %d\n", err);
@@ -283,160 +483,30 @@ static struct notifier_block memory_nb = {
 	.notifier_call = memory_changed,
 };
 
-/* memtune.lock held.  Lower what the target size calls for, before the balloon takes it. */
-static void shrink_first(unsigned long cur, unsigned long tgt)
-{
-	static struct memtune_values out;	/* 400 bytes: off the stack; ordered wq */
-	unsigned long trp = totalram_pages();
-	unsigned long gone = cur - tgt;
-	u64 size_kb = PAGES_TO_KB(trp > gone ? trp - gone : 0);
-	unsigned int id, i;
-
-	if (!size_kb || memtune_compute_at(size_kb, &out))
-		return;
-	/* Only ever lower here: raising waits for the memory. */
-	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
-		struct memtune_tunable *t = &memtune.tunables[id];
-
-		t->has_computed = out.computed & BIT(id);
-		for (i = 0; i < t->nr_values; i++)
-			t->computed[i] = min(out.val[id][i], t->value[i]);
-	}
-	memtune.applied_kb = size_kb;
-	memtune_apply_computed();
-	atomic64_inc(&memtune.stats.applies);
-	WRITE_ONCE(memtune.stats.last_apply_ns, ktime_get_ns());
-	memtune_ack_applied();
-	if (memtune.mode != MEMTUNE_MODE_DRY_RUN)
-		memtune_send_uevent("shrink");
-}
-
-/* memtune.lock held.  The balloon has settled: size everything for what is there. */
-static void settled_pass(u64 now)
-{
-	u64 start = atomic64_xchg(&burst_start_ns, 0);
-	u64 done;
-
-	WRITE_ONCE(memtune.stats.last_settle_ns, now);
-	if (start)
-		WRITE_ONCE(memtune.stats.settle_duration_ns, now - start);
-
-	memtune.state = MEMTUNE_STATE_APPLYING;
-	memtune_apply_now();
-	done = ktime_get_ns();
-
-	atomic64_inc(&memtune.stats.applies);
-	WRITE_ONCE(memtune.stats.last_apply_ns, done);
-	WRITE_ONCE(memtune.stats.apply_duration_ns, done - now);
-	if (start)
-		WRITE_ONCE(memtune.stats.event_to_apply_ns, done - start);
-
-	memtune.state = MEMTUNE_STATE_IDLE;
-	memtune.answered_target_kb = pass_target_kb;
-	memtune_ack_applied();
-	/* dry-run reports in sysfs only; apply and notify tell udev/the agent. */
-	if (memtune.mode != MEMTUNE_MODE_DRY_RUN)
-		memtune_send_uevent(memtune_mode_name(memtune.mode));
-}
-
-static void settle_work_fn(struct work_struct *work)
-{
-	u64 now = ktime_get_ns();
-	unsigned long cur, tgt;
-	bool settled, fresh;
-
-	mutex_lock(&memtune.lock);
-
-	spin_lock(&event_lock);
-	fresh = new_event;
-	new_event = false;
-	if (pending_target_kb)
-		pass_target_kb = pending_target_kb;
-	if (token_pending) {
-		strscpy(memtune.token, pending_token, sizeof(memtune.token));
-		token_pending = false;
-	}
-	spin_unlock(&event_lock);
-
-	cur = READ_ONCE(balloon_stats.current_pages);
-	tgt = READ_ONCE(balloon_stats.target_pages);
-	memtune.current_kb = PAGES_TO_KB(cur);
-	memtune.target_kb = PAGES_TO_KB(tgt);
-
-	if (!memtune.enabled) {
-		atomic64_set(&burst_start_ns, 0);
-		if (memtune.state != MEMTUNE_STATE_DISABLED) {
-			memtune.state = MEMTUNE_STATE_DISABLED;
-			memtune_ack_state();
-		}
-		goto out;
-	}
-
-	if (fresh) {
-		settle_event_ns = now;
-		settle_event_target = tgt;
-	}
-	if (fresh || cur != settle_last_cur) {
-		settle_last_cur = cur;
-		settle_progress_ns = now;
-	}
-
-	if (tgt < cur && tgt != shrunk_for_target) {
-		shrunk_for_target = tgt;
-		shrink_first(cur, tgt);
-	}
-
-	/*
-	 * Both memory/target watches run in the xenwatch thread, ours possibly
-	 * before the balloon driver's: an event that has not moved the target
-	 * (yet) gets one settle period before "current == target" counts.
-	 */
-	settled = (cur == tgt &&
-		   (tgt != settle_event_target ||
-		    now - settle_event_ns >= (u64)memtune.settle_ms * NSEC_PER_MSEC)) ||
-		  now - settle_progress_ns >= (u64)memtune.stall_ms * NSEC_PER_MSEC;
-	if (!settled) {
-		if (memtune.state != MEMTUNE_STATE_SETTLING) {
-			memtune.state = MEMTUNE_STATE_SETTLING;
-			memtune_ack_state();
-		}
-		if (!READ_ONCE(stopping))
-			queue_delayed_work(memtune.wq, &memtune.settle_work,
-					   msecs_to_jiffies(memtune.settle_ms));
-		goto out;
-	}
-
-	shrunk_for_target = 0;
-	settled_pass(now);
-out:
-	mutex_unlock(&memtune.lock);
-}
-
 int memtune_watch_init(void)
 {
+	struct memtune_guard_action act = { 0 };
+	struct memtune_guard_sample s;
 	int err;
 
-	INIT_DELAYED_WORK(&memtune.settle_work, settle_work_fn);
-	set_stopping(false);
-
-	/* The load pass: an HVM guest below maxmem was sized for maxmem. */
-	memtune_request_resize();
+	INIT_DELAYED_WORK(&guard_poll, guard_poll_fn);
+	/* The floor is known at once (no xenstore needed); the guard starts later. */
+	guard_sample(&s);
+	spin_lock(&guard_lock);
+	memtune_guard_on_floor(&guard_state, &s, &act);
+	guard_perform(&act, NULL);
+	spin_unlock(&guard_lock);
 
 	err = register_memory_notifier(&memory_nb);
 	if (err)
-		goto err_stop;
+		return err;
 	/* Calls xenstore_ready() now if xenstore is up, else when it comes. */
 	err = register_xenstore_notifier(&xenstore_nb);
-	if (err)
-		goto err_memory;
+	if (err) {
+		unregister_memory_notifier(&memory_nb);
+		return err;
+	}
 	return 0;
-
-err_memory:
-	unregister_memory_notifier(&memory_nb);
-err_stop:
-	set_stopping(true);
-	cancel_delayed_work_sync(&memtune.settle_work);
-	return err;
 }
 
 void memtune_watch_exit(void)
@@ -455,6 +525,8 @@ void memtune_watch_exit(void)
 		unregister_xenbus_watch(&static_max_watch);
 		WRITE_ONCE(static_max_registered, false);
 	}
-	set_stopping(true);
-	cancel_delayed_work_sync(&memtune.settle_work);
+	spin_lock(&guard_lock);
+	guard_running = false;
+	spin_unlock(&guard_lock);
+	cancel_delayed_work_sync(&guard_poll);
 }

@@ -32,8 +32,10 @@
 
 /*
  * What the next ack_work writes.  Protected by ack_lock, a spinlock because
- * the xenwatch callback and the guard record refusals without sleeping;
- * ack_work copies it out under the lock and talks to xenstore without it.
+ * the xenwatch callback and the guard (under its own guard_lock) record
+ * refusals without sleeping; ack_work copies it out under the lock and
+ * talks to xenstore without it.  A leaf: nothing else is taken under it
+ * but the workqueue's own lock (queue_work() is called after unlocking).
  */
 static DEFINE_SPINLOCK(ack_lock);
 struct ack_record {

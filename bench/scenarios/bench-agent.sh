@@ -1,4 +1,5 @@
 # e2e-timeout: 1800
+# e2e-checks: 2
 # Benchmark 4, agent footprint (issue 5). A PV DomU (1024 MiB, maxmem 2048 MiB) with the module
 # loaded runs xen-memtuned at its default settings (no configuration file, --no-dbus: the rig's
 # guests have no D-Bus; --log stderr). Two windows of BENCH_AGENT_S seconds each:

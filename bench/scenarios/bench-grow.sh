@@ -1,4 +1,5 @@
 # e2e-timeout: 2400
+# e2e-checks: 3
 # Benchmark 1, grow (issue 5). A PV DomU booted at 512 MiB with maxmem 4096 MiB, `xl mem-set` to
 # 4096 MiB, then workloads that need what the new size allows. Twice in the same run, each in a
 # fresh guest: "without" (module not loaded) and "with" (module loaded before the grow).

@@ -1,4 +1,5 @@
 # e2e-timeout: 3000
+# e2e-checks: 3
 # Benchmark 3, resize latency (issue 5). One PV DomU (512 MiB, maxmem 1024 MiB), BENCH_CYCLES
 # cycles of `xl mem-set` 768 MiB then 512 MiB, twice in the same guest:
 #   kmod       the module loaded (apply mode); its own stats/ give event->settle and

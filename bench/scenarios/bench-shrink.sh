@@ -1,4 +1,5 @@
 # e2e-timeout: 2400
+# e2e-checks: 3
 # Benchmark 2, shrink (issue 5). A PV DomU booted at 4096 MiB, `xl mem-set` to 512 MiB, then
 # workloads that boot-sized limits let run away. Twice in the same run, each in a fresh guest:
 # "without" (module not loaded) and "with" (module loaded before the shrink).

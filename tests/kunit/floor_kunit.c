@@ -7,6 +7,7 @@
 #include <kunit/test.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
+#include <linux/string.h>
 
 #include "floor.h"
 
@@ -102,6 +103,36 @@ static const struct floor_case floor_cases[] = {
 		U64_MAX & ~1023ULL, MEMTUNE_FLOOR_REASON_UNMANAGED,
 	},
 	{
+		/*
+		 * Issue 12 item 7: zram keeps what it swaps out in RAM, so its
+		 * free space absorbs nothing: the "anon beyond swap" guest
+		 * with 60000 of its 100000 kB free swap on zram.
+		 */
+		"zram swap does not absorb",
+		{ .unmanaged_kb = 57220, .anon_kb = 400000,
+		  .swap_free_kb = 100000, .zram_swap_free_kb = 60000,
+		  .margin_kb = 65536 },
+		/* 57220 + (400000 - 40000) + 65536 = 482756 -> 472 MiB */
+		483328, MEMTUNE_FLOOR_REASON_ANON_NO_SWAP,
+	},
+	{
+		/* only zram: as if there were no swap at all ("idle, no swap") */
+		"only zram swap",
+		{ .unmanaged_kb = 57220, .kernel_stack_kb = 2000,
+		  .slab_unreclaimable_kb = 12000, .page_tables_kb = 1500,
+		  .min_free_kb = 2896, .anon_kb = 30000, .shmem_kb = 1000,
+		  .swap_free_kb = 500000, .zram_swap_free_kb = 500000,
+		  .margin_kb = 65536 },
+		173056, MEMTUNE_FLOOR_REASON_MARGIN,
+	},
+	{
+		/* counters race: zram free above all free swap counts as all of it */
+		"zram above swap_free",
+		{ .anon_kb = 4096, .swap_free_kb = 1000,
+		  .zram_swap_free_kb = 5000 },
+		4096, MEMTUNE_FLOOR_REASON_ANON_NO_SWAP,
+	},
+	{
 		"anon + shmem saturate",
 		{ .anon_kb = U64_MAX, .shmem_kb = U64_MAX, .swap_free_kb = 0 },
 		U64_MAX & ~1023ULL, MEMTUNE_FLOOR_REASON_ANON_NO_SWAP,
@@ -190,7 +221,71 @@ static void floor_test_default_margin(struct kunit *test)
 				    cases[i].want_kb, "%llu kB", cases[i].mem_kb);
 }
 
+/* /proc/swaps as mm/swapfile.c prints it (swap_show()), and hostile text. */
+static void floor_test_zram_swap_free(struct kunit *test)
+{
+	static const char header[] =
+		"Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n";
+	static const struct {
+		const char *what;
+		const char *text;	/* after the header */
+		size_t len;		/* 0: strlen */
+		int err;
+		u64 want_kb;
+	} cases[] = {
+		{ "no swap", "", 0, 0, 0 },
+		{ "one zram",
+		  "/dev/zram0                              partition\t1048572\t\t4096\t\t100\n",
+		  0, 0, 1044476 },
+		{ "disk only",
+		  "/dev/xvdb                               partition\t524284\t\t0\t\t-2\n",
+		  0, 0, 0 },
+		{ "zram and disk, two zram",
+		  "/dev/xvdb                               partition\t524284\t\t1000\t\t-2\n"
+		  "/dev/zram0                              partition\t262140\t\t140\t\t100\n"
+		  "/dev/zram1                              partition\t262140\t\t0\t\t100\n",
+		  0, 0, 524140 },
+		{ "no newline at the end",
+		  "/dev/zram0 partition 2048 1024 100", 0, 0, 1024 },
+		{ "used above size (races)",
+		  "/dev/zram0 partition 2048 4096 100\n", 0, 0, 0 },
+		{ "zram-like names are not zram",
+		  "/dev/zram partition 2048 0 100\n"
+		  "/dev/zram0p1 partition 2048 0 100\n"
+		  "/swap/dev/zram0 file 2048 0 100\n"
+		  "/dev/zram0x partition 2048 0 100\n", 0, 0, 0 },
+		{ "malformed lines skipped",
+		  "/dev/zram0 partition\n"
+		  "/dev/zram1 partition -5 0 100\n"
+		  "/dev/zram2 partition 99999999999999999999999 0 100\n"
+		  "/dev/zram3 partition 4096 0 100\n", 0, 0, 4096 },
+		{ "embedded NUL", "/dev/zram0 partition 2048\0 0 100\n", 33,
+		  -EINVAL, 0 },
+	};
+	char buf[512];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t len = cases[i].len ?: strlen(cases[i].text);
+		u64 kb = 12345;
+		int err;
+
+		memcpy(buf, header, sizeof(header) - 1);
+		memcpy(buf + sizeof(header) - 1, cases[i].text, len);
+		err = memtune_floor_zram_swap_free_kb(buf, sizeof(header) - 1 + len,
+						      &kb);
+		KUNIT_EXPECT_EQ_MSG(test, err, cases[i].err, "%s", cases[i].what);
+		if (!cases[i].err)
+			KUNIT_EXPECT_EQ_MSG(test, kb, cases[i].want_kb, "%s",
+					    cases[i].what);
+		else
+			KUNIT_EXPECT_EQ_MSG(test, kb, 12345ULL, "%s: untouched",
+					    cases[i].what);
+	}
+}
+
 static struct kunit_case floor_test_cases[] = {
+	KUNIT_CASE(floor_test_zram_swap_free),
 	KUNIT_CASE(floor_test_formula),
 	KUNIT_CASE(floor_test_monotone),
 	KUNIT_CASE(floor_test_reason_names),

@@ -28,7 +28,8 @@ TUNABLES = [
     "epoll_max_user_watches", "tcp_mem", "tcp_rmem_max", "tcp_wmem_max",
     "udp_mem", "tcp_max_orphans", "tcp_max_tw_buckets",
     "tcp_max_syn_backlog", "max_user_namespaces", "nf_conntrack_buckets",
-    "nf_conntrack_max",
+    "nf_conntrack_max", "fanotify_max_user_marks", "inet_peer_threshold",
+    "nf_conntrack_expect_max",
 ]
 THREE = {"tcp_mem", "udp_mem"}
 MISSING = {"", "-", "na", "n/a", "none"}

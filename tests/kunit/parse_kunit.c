@@ -53,6 +53,8 @@ static const struct xs_case xs_cases[] = {
 	{ "5.0", -1, -EINVAL, MEMTUNE_VERDICT_NOT_DECIMAL, 0 },
 	/* embedded NUL: "5242" then NUL then "88" (8 is no octal digit) */
 	{ "5242\088", 7, -EINVAL, MEMTUNE_VERDICT_NOT_DECIMAL, 0 },
+	/* issue 12: memory/target or static-max as xenbus_read() returns it */
+	{ "5242\0junk", 9, -EINVAL, MEMTUNE_VERDICT_NOT_DECIMAL, 0 },
 	{ "524288\0", 7, -EINVAL, MEMTUNE_VERDICT_NOT_DECIMAL, 0 },
 	{ "\0", 1, -EINVAL, MEMTUNE_VERDICT_NOT_DECIMAL, 0 },
 	/* non-ASCII digits (Arabic-Indic three, fullwidth one) */

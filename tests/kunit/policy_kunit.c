@@ -45,6 +45,12 @@ struct golden_row {
  */
 #define X86_INOTIFY_WATCH_COST	1344
 #define X86_EP_ITEM_COST	184
+/*
+ * Same headers: INODE_MARK_COST = 2 * sizeof(struct inode) = 1264 and
+ * L1_CACHE_ALIGN(sizeof(struct inet_peer)) = 192.
+ */
+#define X86_FANOTIFY_MARK_COST	1264
+#define X86_INET_PEER_SIZE	192
 
 static void x86_64_input(struct memtune_policy_input *in, u64 trp, u64 nfb)
 {
@@ -59,6 +65,8 @@ static void x86_64_input(struct memtune_policy_input *in, u64 trp, u64 nfb)
 	in->watermark_scale_factor = 10;
 	in->inotify_watch_cost = X86_INOTIFY_WATCH_COST;
 	in->ep_item_cost = X86_EP_ITEM_COST;
+	in->fanotify_mark_cost = X86_FANOTIFY_MARK_COST;
+	in->inet_peer_size = X86_INET_PEER_SIZE;
 	in->hlist_head_size = 8;
 	in->hlist_nulls_head_size = 8;
 }
@@ -147,6 +155,9 @@ static const unsigned int golden_tolerance_permille[MEMTUNE_NR_TUNABLES] = {
 	[MEMTUNE_T_MAX_USER_NAMESPACES] = 2,
 	[MEMTUNE_T_NF_CONNTRACK_BUCKETS] = 5,
 	[MEMTUNE_T_NF_CONNTRACK_MAX] = 5,
+	[MEMTUNE_T_FANOTIFY_MAX_USER_MARKS] = 2,
+	[MEMTUNE_T_INET_PEER_THRESHOLD] = 2,
+	[MEMTUNE_T_NF_CONNTRACK_EXPECT_MAX] = 5,
 };
 
 static bool within(u64 got, u64 want, unsigned int permille)
@@ -178,12 +189,54 @@ static void golden_input(const struct golden_row *row, u64 late_freed,
 	/* memory = maxmem: present pages minus the memmap (64 B per page) */
 	in->nr_kernel_pages = row->size_mib * 256 * 63 / 64;
 	in->nr_all_pages = in->nr_kernel_pages;
+	in->domain_pages = row->size_mib * 256;
 	in->boot_late_freed_pages = late_freed;
 	user = golden_cell(row, "user_reserve_kbytes");
 	if (user)
 		in->boot_used_pages =
 			memtune_policy_boot_used_pages(row->totalram_pages,
 						       user->v[0], 12);
+}
+
+/*
+ * The boot basis the module establishes in that guest at load (balloon at
+ * its boot size, init_task's RLIMIT_NPROC = threads-max / 2) must agree
+ * with the late frees seen from the smallest row (within one thread's
+ * pages either way) and recover the epoll item cost; its estimates then
+ * feed the row's input, as at run time.
+ */
+static void golden_boot_basis(struct kunit *test, const struct golden_row *row,
+			      u64 late, struct memtune_policy_input *in)
+{
+	const struct golden_cell *thr = golden_cell(row, "threads_max");
+	const struct golden_cell *user = golden_cell(row, "user_reserve_kbytes");
+	const struct golden_cell *ep = golden_cell(row, "epoll_max_user_watches");
+	struct memtune_boot_record r = {
+		.totalram_pages = row->totalram_pages,
+		.balloon_pages = row->size_mib * 256,
+		.boot_balloon_pages = row->size_mib * 256,
+		.thread_size = 16384,
+		.page_shift = 12,
+	};
+	struct memtune_boot_basis b;
+
+	if (!thr || !user || !ep)
+		return;
+	r.init_nproc = thr->v[0] / 2;
+	r.user_reserve_kbytes = user->v[0];
+	r.epoll_max_user_watches = ep->v[0];
+	memtune_policy_boot_basis(&r, &b);
+	KUNIT_EXPECT_EQ_MSG(test, b.doubt, MEMTUNE_BOOT_OK, "%llu MiB", row->size_mib);
+	KUNIT_EXPECT_EQ_MSG(test, b.unknown, 0U, "%llu MiB", row->size_mib);
+	KUNIT_EXPECT_TRUE_MSG(test, b.late_freed_pages + 32 >= late &&
+			      b.late_freed_pages <= late + 32,
+			      "%llu MiB: late frees %llu, smallest row %llu",
+			      row->size_mib, b.late_freed_pages, late);
+	KUNIT_EXPECT_EQ_MSG(test, b.ep_item_cost, (u64)X86_EP_ITEM_COST,
+			    "%llu MiB", row->size_mib);
+	in->boot_late_freed_pages = b.late_freed_pages;
+	in->boot_used_pages = b.boot_used_pages;
+	in->ep_item_cost = b.ep_item_cost;
 }
 
 /* The smallest size: where the late frees weigh most, so are best seen. */
@@ -220,6 +273,7 @@ static void policy_test_golden(struct kunit *test)
 		const struct golden_cell *c;
 
 		golden_input(row, late, &in);
+		golden_boot_basis(test, row, late, &in);
 		memtune_policy_compute(&in, &out);
 
 		for (c = row->cells; c->name; c++) {
@@ -366,6 +420,27 @@ static const struct policy_case policy_cases[] = {
 	{ "syn 1 GiB", 262144, 262144, MEMTUNE_T_TCP_MAX_SYN_BACKLOG, { 128 } },
 	{ "syn 64 GiB", 1ULL << 24, 1ULL << 24, MEMTUNE_T_TCP_MAX_SYN_BACKLOG,
 	  { 4096 } },
+	/* fanotify_user_setup(): (lowmem/100 pages) * 4096 / 1264, 8192 .. 1 Mi */
+	{ "fanotify 8 GiB", 2097152, 2097152, MEMTUNE_T_FANOTIFY_MAX_USER_MARKS,
+	  { 67956 } },
+	{ "fanotify floor", 131072, 131072, MEMTUNE_T_FANOTIFY_MAX_USER_MARKS,
+	  { 8192 } },
+	{ "fanotify cap", 1ULL << 30, 1ULL << 30,
+	  MEMTUNE_T_FANOTIFY_MAX_USER_MARKS, { 1048576 } },
+	/* inet_initpeers(): RAM / (100 * 192), 4096 .. 65664 */
+	{ "inet_peer 1 GiB", 262144, 262144, MEMTUNE_T_INET_PEER_THRESHOLD,
+	  { 55924 } },
+	{ "inet_peer floor", 16384, 16384, MEMTUNE_T_INET_PEER_THRESHOLD,
+	  { 4096 } },
+	{ "inet_peer cap", 1ULL << 20, 1ULL << 20, MEMTUNE_T_INET_PEER_THRESHOLD,
+	  { 65664 } },
+	/* nf_conntrack_expect_init(): boot table / 256 * 4 */
+	{ "ct expect 1 GiB", 262144, 262144, MEMTUNE_T_NF_CONNTRACK_EXPECT_MAX,
+	  { 128 } },
+	{ "ct expect 4 GiB + 1 page", 1048577, 1048577,
+	  MEMTUNE_T_NF_CONNTRACK_EXPECT_MAX, { 4096 } },
+	{ "ct expect floor", 8192, 8192, MEMTUNE_T_NF_CONNTRACK_EXPECT_MAX,
+	  { 16 } },
 };
 
 static void policy_test_formulas(struct kunit *test)
@@ -498,7 +573,8 @@ static void policy_test_table(struct kunit *test)
 		"tcp_wmem_max", "udp_mem", "tcp_max_orphans",
 		"tcp_max_tw_buckets", "tcp_max_syn_backlog",
 		"max_user_namespaces", "nf_conntrack_buckets",
-		"nf_conntrack_max",
+		"nf_conntrack_max", "fanotify_max_user_marks",
+		"inet_peer_threshold", "nf_conntrack_expect_max",
 	};
 	unsigned int i, nr_paths;
 
@@ -707,6 +783,241 @@ static void policy_test_input_at(struct kunit *test)
 	KUNIT_EXPECT_GE(test, at.lowmem_pages, 1ULL);
 }
 
+/*
+ * The boot basis from what the kernel recorded at boot, in every state a
+ * guest is in when the module loads.  A PV guest booted at 512 MiB with
+ * maxmem 2048 MiB (the golden 512 MiB row's boot: totalram 116752 pages,
+ * threads-max 3511, user_reserve 13852 kB, epoll 100040; nr_pages 131072).
+ * Whatever the balloon did before the load, the basis is the boot's:
+ * totalram at the end of the boot, 4400 pages (17 MiB) of late frees.
+ */
+#define BOOT_TRP	116752ULL
+#define BOOT_NR_PAGES	131072ULL
+#define BOOT_NPROC	1755ULL	/* threads-max 3511 / 2 */
+#define BOOT_USER_KB	13852ULL
+#define BOOT_EPOLL	100040ULL
+#define MIB_PAGES	256ULL
+
+/* NEEDS_INIT_PAGES of policy.c: every tunable but the hash and conntrack ones */
+static u32 needs_init_pages(void)
+{
+	return (u32)(BIT(MEMTUNE_NR_TUNABLES) - 1) &
+	       ~(u32)(BIT(MEMTUNE_T_TCP_MAX_ORPHANS) |
+		      BIT(MEMTUNE_T_TCP_MAX_TW_BUCKETS) |
+		      BIT(MEMTUNE_T_TCP_MAX_SYN_BACKLOG) |
+		      BIT(MEMTUNE_T_NF_CONNTRACK_BUCKETS) |
+		      BIT(MEMTUNE_T_NF_CONNTRACK_MAX) |
+		      BIT(MEMTUNE_T_NF_CONNTRACK_EXPECT_MAX));
+}
+
+#define NEEDS_BOOT_USED_BITS (BIT(MEMTUNE_T_ADMIN_RESERVE_KBYTES) |	\
+	BIT(MEMTUNE_T_USER_RESERVE_KBYTES) | BIT(MEMTUNE_T_FILE_MAX))
+
+struct boot_case {
+	const char *what;
+	s64 moved_mib;		/* balloon moved since boot, MiB (+ grow) */
+	u64 boot_balloon;	/* what the module reads as the boot balloon */
+	u64 nproc, user_kb, epoll;
+	enum memtune_boot_doubt doubt;
+	u32 unknown;		/* 0, or ~0 for needs_init_pages() */
+};
+
+static const struct boot_case boot_cases[] = {
+	{ "loaded at boot", 0, BOOT_NR_PAGES, BOOT_NPROC, BOOT_USER_KB,
+	  BOOT_EPOLL, MEMTUNE_BOOT_OK, 0 },
+	{ "loaded after grow 512 -> 2048", 1536, BOOT_NR_PAGES, BOOT_NPROC,
+	  BOOT_USER_KB, BOOT_EPOLL, MEMTUNE_BOOT_OK, 0 },
+	{ "loaded after shrink 512 -> 384", -128, BOOT_NR_PAGES, BOOT_NPROC,
+	  BOOT_USER_KB, BOOT_EPOLL, MEMTUNE_BOOT_OK, 0 },
+	/* rmmod restored the boot values (restore_on_unload=1, the default) */
+	{ "reloaded after grow, restored", 1536, BOOT_NR_PAGES, BOOT_NPROC,
+	  BOOT_USER_KB, BOOT_EPOLL, MEMTUNE_BOOT_OK, 0 },
+	/*
+	 * restore_on_unload=0: the previous load's values for 2048 MiB are
+	 * still there (user_reserve 61950, epoll 442813): the reserves,
+	 * file-max and epoll have no basis; the rest still does (init_task).
+	 */
+	{ "reloaded after grow, not restored", 1536, BOOT_NR_PAGES, BOOT_NPROC,
+	  61950, 442813, MEMTUNE_BOOT_OK,
+	  NEEDS_BOOT_USED_BITS | BIT(MEMTUNE_T_EPOLL_MAX_USER_WATCHES) },
+	/* PVH grown by hotplug: present pages grew with the balloon */
+	{ "present pages moved (hotplug)", 1536, BOOT_NR_PAGES + 1536 * MIB_PAGES,
+	  BOOT_NPROC, BOOT_USER_KB, BOOT_EPOLL, MEMTUNE_BOOT_DISAGREE, ~0U },
+	{ "boot balloon unknown", 1536, 0, BOOT_NPROC, BOOT_USER_KB,
+	  BOOT_EPOLL, MEMTUNE_BOOT_NO_BALLOON, ~0U },
+	{ "init nproc at the floor", 0, BOOT_NR_PAGES, 10, BOOT_USER_KB,
+	  BOOT_EPOLL, MEMTUNE_BOOT_NO_INIT_NPROC, ~0U },
+	/* a boot balloon below what the guest holds beyond its totalram */
+	{ "boot balloon absurd", 0, 1000, BOOT_NPROC, BOOT_USER_KB,
+	  BOOT_EPOLL, MEMTUNE_BOOT_DISAGREE, ~0U },
+};
+
+static void boot_record(const struct boot_case *bc,
+			struct memtune_boot_record *r)
+{
+	s64 moved = bc->moved_mib * (s64)MIB_PAGES;
+
+	memset(r, 0, sizeof(*r));
+	r->totalram_pages = (u64)max_t(s64, (s64)BOOT_TRP + moved, 0);
+	r->balloon_pages = (u64)max_t(s64, (s64)BOOT_NR_PAGES + moved, 0);
+	r->boot_balloon_pages = bc->boot_balloon;
+	r->init_nproc = bc->nproc;
+	r->user_reserve_kbytes = bc->user_kb;
+	r->epoll_max_user_watches = bc->epoll;
+	r->thread_size = 16384;
+	r->page_shift = 12;
+}
+
+static void policy_test_boot_basis(struct kunit *test)
+{
+	struct memtune_boot_record r;
+	struct memtune_boot_basis at_boot, b;
+	unsigned int c;
+
+	boot_record(&boot_cases[0], &r);
+	memtune_policy_boot_basis(&r, &at_boot);
+	/* (3510 + 1) * 32 = 112352: 4400 pages freed after the initcalls */
+	KUNIT_EXPECT_EQ(test, at_boot.boot_totalram_pages, BOOT_TRP);
+	KUNIT_EXPECT_EQ(test, at_boot.init_pages, 112352ULL);
+	KUNIT_EXPECT_EQ(test, at_boot.late_freed_pages, 4400ULL);
+	/* free at subsys_initcall: (13852 * 32 + 16) / 4 = 110820 pages */
+	KUNIT_EXPECT_EQ(test, at_boot.boot_used_pages, BOOT_TRP - 110820);
+	KUNIT_EXPECT_EQ(test, at_boot.ep_item_cost, (u64)X86_EP_ITEM_COST);
+
+	for (c = 0; c < ARRAY_SIZE(boot_cases); c++) {
+		const struct boot_case *bc = &boot_cases[c];
+		u32 unknown = bc->unknown == ~0U ? needs_init_pages() : bc->unknown;
+
+		boot_record(bc, &r);
+		memtune_policy_boot_basis(&r, &b);
+		KUNIT_EXPECT_EQ_MSG(test, b.doubt, bc->doubt, "%s", bc->what);
+		KUNIT_EXPECT_EQ_MSG(test, b.unknown, unknown, "%s", bc->what);
+		if (b.doubt != MEMTUNE_BOOT_OK)
+			continue;
+		/* the same boot, whatever happened before the load */
+		KUNIT_EXPECT_EQ_MSG(test, b.boot_totalram_pages, BOOT_TRP, "%s", bc->what);
+		KUNIT_EXPECT_EQ_MSG(test, b.late_freed_pages,
+				    at_boot.late_freed_pages, "%s", bc->what);
+		if (!(b.unknown & NEEDS_BOOT_USED_BITS))
+			KUNIT_EXPECT_EQ_MSG(test, b.boot_used_pages,
+					    at_boot.boot_used_pages, "%s", bc->what);
+	}
+}
+
+/*
+ * Loaded after a grow 512 -> 2048 MiB, then shrunk to 768: the values are
+ * those of the module loaded at boot (the bug: late frees of 1536 MiB, so
+ * threads-max for 512 MiB at 2048 and the floor of 20 at 768: no fork).
+ * Every computed value is at or above its kernel floor, whatever the
+ * basis.
+ */
+static void policy_test_late_load_values(struct kunit *test)
+{
+	static const u64 sizes_mib[] = { 2048, 768, 384 };
+	struct memtune_boot_record r;
+	struct memtune_boot_basis at_boot, late;
+	unsigned int s, id;
+
+	boot_record(&boot_cases[0], &r);
+	memtune_policy_boot_basis(&r, &at_boot);
+	boot_record(&boot_cases[1], &r);
+	memtune_policy_boot_basis(&r, &late);
+
+	for (s = 0; s < ARRAY_SIZE(sizes_mib); s++) {
+		struct memtune_policy_input in;
+		struct memtune_values a, b;
+		u64 trp = sizes_mib[s] * MIB_PAGES * 89 / 100;
+
+		x86_64_input(&in, trp, trp - trp / 100);
+		in.boot_late_freed_pages = at_boot.late_freed_pages;
+		in.boot_used_pages = at_boot.boot_used_pages;
+		memtune_policy_compute(&in, &a);
+		in.boot_late_freed_pages = late.late_freed_pages;
+		in.boot_used_pages = late.boot_used_pages;
+		in.unknown = late.unknown;
+		memtune_policy_compute(&in, &b);
+		KUNIT_EXPECT_EQ_MSG(test, memcmp(&a, &b, sizeof(a)), 0,
+				    "%llu MiB", sizes_mib[s]);
+		/* RAM / 128 KiB, less the 17 MiB the boot had not freed yet */
+		KUNIT_EXPECT_EQ_MSG(test, b.val[MEMTUNE_T_THREADS_MAX][0],
+				    (trp - 4400) / 32, "%llu MiB", sizes_mib[s]);
+	}
+
+	/* absurd late frees: never below half the memory, nor the floors */
+	for (s = 0; s < ARRAY_SIZE(sizes_mib); s++) {
+		struct memtune_policy_input in;
+		struct memtune_values v;
+		u64 trp = sizes_mib[s] * MIB_PAGES;
+
+		x86_64_input(&in, trp, trp);
+		in.boot_late_freed_pages = 1ULL << 40;
+		in.boot_used_pages = 1ULL << 40;
+		memtune_policy_compute(&in, &v);
+		KUNIT_EXPECT_EQ(test, v.val[MEMTUNE_T_THREADS_MAX][0], trp / 2 / 32);
+		KUNIT_EXPECT_GE(test, v.val[MEMTUNE_T_MIN_FREE_KBYTES][0], 128ULL);
+		KUNIT_EXPECT_GE(test, v.val[MEMTUNE_T_FILE_MAX][0], 8192ULL);
+		KUNIT_EXPECT_GE(test, v.val[MEMTUNE_T_TCP_MEM][1], 128ULL);
+		KUNIT_EXPECT_GE(test, v.val[MEMTUNE_T_INET_PEER_THRESHOLD][0], 4096ULL);
+		KUNIT_EXPECT_GE(test, v.val[MEMTUNE_T_FANOTIFY_MAX_USER_MARKS][0], 8192ULL);
+	}
+
+	/* an unknown basis computes nothing that depends on it */
+	{
+		struct memtune_policy_input in;
+		struct memtune_values v;
+
+		x86_64_input(&in, 524288, 520000);
+		in.unknown = needs_init_pages();
+		memtune_policy_compute(&in, &v);
+		for (id = 0; id < MEMTUNE_NR_TUNABLES; id++)
+			KUNIT_EXPECT_EQ_MSG(test, !!(v.computed & BIT(id)),
+					    !(in.unknown & BIT(id)), "%s",
+					    memtune_tunables[id].name);
+	}
+}
+
+/*
+ * TCP limits from the ehash: after a shrink, those of a guest booted at
+ * that size (memory = maxmem); after a grow, at most this kernel's own.
+ */
+static void policy_test_tcp_hash_follow(struct kunit *test)
+{
+	static const struct {
+		u64 boot_mib, domain_mib;
+		u64 orphans, syn;
+	} cases[] = {
+		/* booted at 3072: ehash 32768 (nkp 3024 MiB * 8 -> 2^15) */
+		{ 3072, 3072, 16384, 256 },
+		/* shrunk to 768: a 768 MiB boot has 8192 buckets */
+		{ 3072, 768, 4096, 128 },
+		{ 3072, 2048, 8192, 128 },
+		/* booted at 512, grown to 2048: stays at the 512 MiB ehash */
+		{ 512, 2048, 2048, 128 },
+		/* domain unknown: the boot ehash */
+		{ 3072, 0, 16384, 256 },
+	};
+	unsigned int c;
+
+	for (c = 0; c < ARRAY_SIZE(cases); c++) {
+		struct memtune_policy_input in;
+		struct memtune_values v;
+		u64 nkp = cases[c].boot_mib * MIB_PAGES * 63 / 64;
+
+		x86_64_input(&in, cases[c].boot_mib * MIB_PAGES,
+			     cases[c].boot_mib * MIB_PAGES);
+		in.nr_kernel_pages = nkp;
+		in.nr_all_pages = nkp;
+		in.domain_pages = cases[c].domain_mib * MIB_PAGES;
+		memtune_policy_compute(&in, &v);
+		KUNIT_EXPECT_EQ_MSG(test, v.val[MEMTUNE_T_TCP_MAX_ORPHANS][0],
+				    cases[c].orphans, "case %u", c);
+		KUNIT_EXPECT_EQ_MSG(test, v.val[MEMTUNE_T_TCP_MAX_TW_BUCKETS][0],
+				    cases[c].orphans, "case %u", c);
+		KUNIT_EXPECT_EQ_MSG(test, v.val[MEMTUNE_T_TCP_MAX_SYN_BACKLOG][0],
+				    cases[c].syn, "case %u", c);
+	}
+}
+
 static struct kunit_case policy_test_cases[] = {
 	KUNIT_CASE(policy_test_golden),
 	KUNIT_CASE(policy_test_input_at_golden),
@@ -719,6 +1030,9 @@ static struct kunit_case policy_test_cases[] = {
 	KUNIT_CASE(policy_test_estimators),
 	KUNIT_CASE(policy_test_estimate_nfb),
 	KUNIT_CASE(policy_test_input_at),
+	KUNIT_CASE(policy_test_boot_basis),
+	KUNIT_CASE(policy_test_late_load_values),
+	KUNIT_CASE(policy_test_tcp_hash_follow),
 	{}
 };
 

@@ -1,5 +1,6 @@
 #!/bin/sh
-# KUnit for xen_memtune's pure files (kmod/policy.c, parse.c, floor.c) in
+# KUnit for xen_memtune's pure files (kmod/policy.c, parse.c, floor.c,
+# guard.c, settle.c, owner.c) in
 # User-Mode Linux built from Debian's linux-source-6.1.  This is `make kunit`.
 #
 #   tests/kunit/run.sh            build (incrementally) and run; exit 1 on any failure
@@ -50,7 +51,8 @@ grep -q 'xen_memtune/' "$src/lib/Makefile" ||
 cp "$here/Kconfig.in" "$hook/Kconfig"
 cp "$here/Makefile.in" "$hook/Makefile"
 rm -f "$hook"/*.c "$hook"/*.h.new	# stale links of renamed files
-for f in policy.c policy.h parse.c parse.h floor.c floor.h; do
+for f in policy.c policy.h parse.c parse.h floor.c floor.h guard.c guard.h \
+	settle.c settle.h owner.c owner.h; do
 	ln -sfn "$repo/kmod/$f" "$hook/$f"
 done
 for f in "$here"/*_kunit.c; do

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -55,6 +57,7 @@ static const struct {
 	{ "stats/coalesced", 0444 },
 	{ "stats/rejected", 0444 },
 	{ "stats/applies", 0444 },
+	{ "stats/stalls", 0444 },
 	{ "stats/errors", 0444 },
 	{ "stats/last_event_ns", 0444 },
 	{ "stats/last_settle_ns", 0444 },
@@ -77,7 +80,8 @@ static const char *const numeric_files[] = {
 	"enabled", "settle_ms", "stall_ms", "target_kb", "current_kb",
 	"boot_kb", "preview_kb", "floor_kb", "floor_fixed_kb",
 	"stats/events", "stats/coalesced", "stats/rejected", "stats/applies",
-	"stats/errors", "stats/last_event_ns", "stats/last_settle_ns",
+	"stats/stalls", "stats/errors", "stats/last_event_ns",
+	"stats/last_settle_ns",
 	"stats/last_apply_ns", "stats/settle_duration_ns",
 	"stats/apply_duration_ns", "stats/event_to_apply_ns",
 	"stats/guard_raises", "stats/guard_caps", "stats/guard_restores",
@@ -114,6 +118,9 @@ static const struct {
 	{ "max_user_namespaces", 1 },
 	{ "nf_conntrack_buckets", 1 },
 	{ "nf_conntrack_max", 1 },
+	{ "fanotify_max_user_marks", 1 },
+	{ "inet_peer_threshold", 1 },
+	{ "nf_conntrack_expect_max", 1 },
 };
 
 static const struct {
@@ -429,7 +436,7 @@ TEST_F(xm, word_reads_parse)
 	static const char *const modes[] = { "apply", "dry-run", "notify" };
 	static const char *const floor_modes[] = { "auto", "fixed", "off" };
 	static const char *const states[] = {
-		"idle", "settling", "applying", "disabled",
+		"idle", "settling", "applying", "disabled", "stalled",
 	};
 	static const char *const floor_reasons[] = {
 		"unmanaged", "unevictable", "kernel-stack", "slab",
@@ -792,7 +799,7 @@ TEST_F(xm, preview_shows_values_for_written_size)
 
 TEST_F(xm, tunables_have_their_files)
 {
-	static const char *const owners[] = { "module", "admin", "off" };
+	static const char *const owners[] = { "module", "admin", "off", "unknown" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(contract_tunables); i++) {
 		const char *name = contract_tunables[i].name;
@@ -838,7 +845,7 @@ TEST_F(xm, tunables_have_their_files)
 	}
 }
 
-/* The live value of a tunable is what the kernel's sysctl file says. */
+/* A tunable shows what the kernel's sysctl file says (nobody changed it since the last pass). */
 TEST_F(xm, tunable_value_matches_sysctl)
 {
 	static const struct {
@@ -978,6 +985,69 @@ TEST_F(xm, resize_runs_a_pass)
 		ASSERT_EQ(0, read_u64(at("stats/applies"), &after));
 	} while (after == before && (uint64_t)waited_ms < stall + 20000);
 	EXPECT_GT(after, before) TH_LOG("no pass after %d ms", waited_ms);
+}
+
+/*
+ * Reading a tunable reads no file in the reader's mount namespace: with a
+ * FIFO bound over /proc/sys/vm/min_free_kbytes in a private mount
+ * namespace, every tunables/<name>/value and preview still answer at once,
+ * and a pass asked for from there completes.  Before the fix, the first
+ * read blocked in open() of the FIFO holding the module's mutex.
+ */
+TEST_F(xm, reads_ignore_the_readers_mount_namespace)
+{
+	static const char fifo[] = "/tmp/xen_memtune_test.fifo";
+	static const char target[] = "/proc/sys/vm/min_free_kbytes";
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, write_str(at("enabled"), "1\n"));
+	ASSERT_EQ(0, write_str(at("preview_kb"), "1048576\n"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char rel[128], buf[4096];
+		uint64_t before, after;
+		struct stat st;
+		int waited_ms = 0;
+
+		/* A stuck read ends the child with SIGALRM: a failure. */
+		alarm(25);
+		if (unshare(CLONE_NEWNS) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+			_exit(10);
+		unlink(fifo);
+		if (mkfifo(fifo, 0600) || mount(fifo, target, NULL, MS_BIND, NULL))
+			_exit(11);
+		if (stat(target, &st) || !S_ISFIFO(st.st_mode))
+			_exit(12);
+		for (size_t i = 0; i < ARRAY_SIZE(contract_tunables); i++) {
+			snprintf(rel, sizeof(rel), "tunables/%s/value",
+				 contract_tunables[i].name);
+			if (read_path(at(rel), buf, sizeof(buf)) <= 0)
+				_exit(13);
+		}
+		if (read_path(at("preview"), buf, sizeof(buf)) <= 0)
+			_exit(14);
+		if (read_u64(at("stats/applies"), &before) ||
+		    write_str(at("resize"), "1\n"))
+			_exit(15);
+		do {
+			usleep(100000);
+			waited_ms += 100;
+			if (read_u64(at("stats/applies"), &after))
+				_exit(16);
+		} while (after == before && waited_ms < 20000);
+		_exit(after > before ? 0 : 17);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	unlink(fifo);
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("child killed by signal %d (a read blocked)",
+					      WTERMSIG(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("10 unshare, 11 FIFO bind, 12 not a FIFO, 13 value, 14 preview, "
+		       "15/16 resize, 17 no pass");
+	write_str(at("preview_kb"), "0\n");
 }
 
 TEST_HARNESS_MAIN

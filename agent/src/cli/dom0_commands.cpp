@@ -538,7 +538,9 @@ int run_shrink(const Dom0Options &options, const std::string &domain_text, std::
 	// applying, so its answer also means the balloon is done.  No clock is compared: a PV
 	// guest's clock can run seconds behind Dom0's.  If the module had already answered this
 	// very target before the mem-set (an earlier shrink to the same size), it must also be
-	// seen busy (settling/applying) since.
+	// seen busy (settling/applying) since.  A module that answers "stalled" has given up
+	// waiting for this target: the balloon stopped short, and its values are for the size
+	// in applied-kb.
 	std::optional<std::uint64_t> published_after_set;
 	bool module_seen_busy = false;
 	auto module_done = [&] {
@@ -554,8 +556,23 @@ int run_shrink(const Dom0Options &options, const std::string &domain_text, std::
 		auto answered = strict_u64(kmod, "target-kb");
 		if (kmod["state"] == "settling" || kmod["state"] == "applying")
 			module_seen_busy = true;
-		return answered == published_after_set && kmod["state"] == "idle" &&
+		return answered == published_after_set &&
+		       (kmod["state"] == "idle" || kmod["state"] == "stalled") &&
 		       (answered_before != published_after_set || module_seen_busy);
+	};
+	auto stalled = [&] {
+		auto kmod = read_report(xs, domain, "/kmod");
+		if (kmod["state"] != "stalled" ||
+		    strict_u64(kmod, "target-kb") != published_after_set)
+			return false;
+		auto now = read_report(xs, domain);
+		fmt::print(stderr, "memtunectl: the balloon of {} stalled at {} short of {} (Xen "
+				   "refuses pages or the guest cannot give them); the module applied "
+				   "its values for {} and follows the balloon if it moves; the target "
+				   "stays set\n",
+			   describe(domain), size_cell(strict_u64(now, "balloon-current-kb")),
+			   format_kb(size_kb), size_cell(strict_u64(kmod, "applied-kb")));
+		return true;
 	};
 	auto balloon_done = [&] {
 		auto now = read_report(xs, domain);
@@ -584,6 +601,8 @@ int run_shrink(const Dom0Options &options, const std::string &domain_text, std::
 			   size_cell(strict_u64(now, "balloon-current-kb")));
 		return exit_timeout;
 	}
+	if (stalled())
+		return exit_timeout;
 	fmt::print("  balloon at target: {}\n", format_elapsed(Clock::now() - step));
 	step = Clock::now();
 	auto applied = wait_until(xs, deadline, module_done);

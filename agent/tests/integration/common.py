@@ -43,6 +43,8 @@ class ScriptedGuest(threading.Thread):
     echo_resize makes the "module" echo memtune/resize into data/memtune/kmod/token;
     follow_target makes the "balloon and module" follow memory/target;
     clock_skew_s is how far the guest's clock (the module's applied-at) is from the host's;
+    stall_at_kb makes the "balloon" stop there short of the target, and the "module" say
+    state "stalled" with applied-kb at that size;
     domid is the domain it plays (the arbiter's tests run several).
     """
 
@@ -59,6 +61,7 @@ class ScriptedGuest(threading.Thread):
         self.echo_resize = echo_resize
         self.follow_target = follow_target
         self.clock_skew_s = 0
+        self.stall_at_kb = None
         self.directives = []   # (seq, values) seen
         self.stopping = False
         self.report_seq = 0
@@ -137,15 +140,17 @@ class ScriptedGuest(threading.Thread):
     def follow(self):
         target = self.client.read("memory/target")
         time.sleep(0.2)  # the balloon takes a moment
-        self.publish_locked(balloon_target_kb=target, balloon_current_kb=target,
-                            target_reached=1)
+        reached = self.stall_at_kb is None
+        current = target if reached else str(self.stall_at_kb)
+        self.publish_locked(balloon_target_kb=target, balloon_current_kb=current,
+                            target_reached=1 if reached else 0)
         tx = self.client.transaction_start()
-        self.client.write("data/memtune/kmod/applied-kb", target, tx)
+        self.client.write("data/memtune/kmod/applied-kb", current, tx)
         self.client.write("data/memtune/kmod/target-kb", target, tx)
         # The guest's clock, which need not agree with Dom0's (memtunectl must not compare them).
         self.client.write("data/memtune/kmod/applied-at",
                           str(int(time.time()) + self.clock_skew_s), tx)
-        self.client.write("data/memtune/kmod/state", "idle", tx)
+        self.client.write("data/memtune/kmod/state", "idle" if reached else "stalled", tx)
         self.client.transaction_end(tx)
 
     def stop(self):

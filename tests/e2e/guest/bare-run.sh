@@ -7,8 +7,6 @@ IFS=:
 set -- $1
 unset IFS
 for s in "$@"; do
-	info "scenario $s"
-	timeout 300 sh -c ". /e2e/lib.sh; E2E_SCENARIO=$s; . /e2e/scenarios/$s.sh" ||
-		[ $? -ne 143 ] || fail "$s" "timed out"
+	run_scenario "$s"
 done
 say DONE

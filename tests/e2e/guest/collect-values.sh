@@ -40,6 +40,39 @@ for ns in user pid uts ipc net mnt cgroup time; do
 done
 get nf_conntrack_buckets net/netfilter/nf_conntrack_buckets
 get nf_conntrack_max net/netfilter/nf_conntrack_max
+get nf_conntrack_expect_max net/netfilter/nf_conntrack_expect_max
+get fanotify_max_user_marks fs/fanotify/max_user_marks
+get inet_peer_threshold net/ipv4/inet_peer_threshold
+
+# What the kernel derives from each zone's managed pages (mm/page_alloc.c:
+# __setup_per_zone_wmarks(), setup_per_zone_lowmem_reserve(), zone_pcp_update()):
+# wmark_{min,low,high}_<zone>, lowmem_reserve_<zone> (the largest protection entry) and
+# pcp_{high,batch}_<zone> (CPU 0's pageset), pages, for the populated zones up to Normal.
+awk '
+	/^Node [0-9]+, zone/ { zone = tolower($4); cpu = -1; next }
+	zone == "" { next }
+	$1 == "present" { present[zone] = $2 }
+	$1 == "min" && NF == 2 { wmin[zone] = $2 }
+	$1 == "low" && NF == 2 { wlow[zone] = $2 }
+	$1 == "high" && NF == 2 { whigh[zone] = $2 }
+	$1 == "protection:" {
+		gsub(/[(),]/, " "); m = 0
+		for (i = 2; i <= NF; i++) if ($i + 0 > m) m = $i + 0
+		reserve[zone] = m
+	}
+	$1 == "cpu:" { cpu = $2 }
+	cpu == 0 && $1 == "high:" { pcph[zone] = $2 }
+	cpu == 0 && $1 == "batch:" { pcpb[zone] = $2 }
+	END {
+		split("dma dma32 normal", zs, " ")
+		for (i = 1; i <= 3; i++) {
+			z = zs[i]
+			if (!(present[z] > 0)) continue
+			print "wmark_min_" z, wmin[z]; print "wmark_low_" z, wlow[z]
+			print "wmark_high_" z, whigh[z]; print "lowmem_reserve_" z, reserve[z]
+			print "pcp_high_" z, pcph[z]; print "pcp_batch_" z, pcpb[z]
+		}
+	}' /proc/zoneinfo
 
 if [ $inputs = 1 ]; then
 	awk '/^MemTotal:/ { print "mem_total_kb", $2; print "totalram_pages", $2 / 4 }' /proc/meminfo

@@ -15,8 +15,53 @@ E2E_CONSOLE_DIR=/var/log/xen/console
 
 say() { echo "@@E2E $*"; }
 info() { say "INFO $*"; }
-pass() { say "ok - $1"; }
-fail() { say "FAIL - $1: $2"; }
+# Inside a scenario run by run_scenario, each check is also counted in $E2E_CHECK_COUNT.
+count_check() { [ -z "${E2E_CHECK_COUNT:-}" ] || echo >>"$E2E_CHECK_COUNT"; }
+pass() { say "ok - $1"; count_check; }
+fail() { say "FAIL - $1: $2"; count_check; }
+
+# run_scenario NAME: runs /e2e/scenarios/NAME.sh in its own shell, under the timeout its
+# "# e2e-timeout: S" header gives (default 600 s), and fails it loudly unless it ran to its end:
+# a non-zero exit, a shell error (busybox ash's "sh: FILE: line N: ..." on stderr) or fewer
+# checks than its "# e2e-checks: N" header declares is a FAIL. It passes "NAME-complete"
+# otherwise. The scenario's stderr is shown after it, each line prefixed "# stderr: ".
+run_scenario()
+{
+	local s="$1" file="/e2e/scenarios/$1.sh" limit want got rc t0 err count shell_errors
+
+	if [ ! -f "$file" ]; then
+		fail "$s" "no scenario file tests/e2e/scenarios/$s.sh"
+		return
+	fi
+	limit=$(sed -n 's/^# e2e-timeout: *\([0-9]*\).*/\1/p' "$file")
+	limit=${limit:-600}
+	want=$(sed -n 's/^# e2e-checks: *\([0-9][0-9]*\).*/\1/p' "$file" | head -n 1)
+	err=/tmp/e2e-stderr.$s
+	count=/tmp/e2e-checks.$s
+	: >"$count"
+	info "scenario $s (timeout ${limit}s, at least ${want:-?} checks)"
+	t0=$(now_ms)
+	timeout "$limit" sh -c "E2E_CHECK_COUNT=$count; . /e2e/lib.sh; E2E_SCENARIO=$s; . $file" 2>"$err"
+	rc=$?
+	say "TIME $s scenario-wall $(($(now_ms) - t0))"
+	sed 's/^/# stderr: /' "$err"
+	got=$(wc -l <"$count" | tr -d ' ')
+	info "$s: $got checks (declared at least ${want:-none})"
+	shell_errors=$(grep -E '^sh: .*: line [0-9]+: ' "$err" | head -n 3 | tr '\n' ' ')
+	case $rc in
+	0) ;;
+	143|124) fail "$s" "timed out after ${limit}s ($got checks by then)" ;;
+	*) fail "$s-exit" "the scenario exited with status $rc after $got checks" ;;
+	esac
+	[ -z "$shell_errors" ] || fail "$s-shell" "shell errors: $shell_errors"
+	if [ -z "$want" ]; then
+		fail "$s-declared" "no '# e2e-checks: N' header in tests/e2e/scenarios/$s.sh"
+	elif [ "$got" -lt "$want" ]; then
+		fail "$s-checks" "$got checks, the scenario declares at least $want"
+	elif [ "$rc" -eq 0 ] && [ -z "$shell_errors" ]; then
+		pass "$s-complete"
+	fi
+}
 
 # check_eq NAME GOT WANT
 check_eq()
@@ -59,10 +104,25 @@ wait_until()
 # within TOLERANCE_PERCENT GOT WANT: |got - want| <= want * tolerance / 100
 within()
 {
-	awk -v t="$1" -v g="$2" -v w="$3" 'BEGIN {
+	within_range "$1" "$1" "$2" "$3"
+}
+
+# within_range BELOW_PERCENT ABOVE_PERCENT GOT WANT: want - want * below / 100 <= got <=
+# want + want * above / 100. For a tolerance whose reason only explains one side.
+within_range()
+{
+	awk -v b="$1" -v a="$2" -v g="$3" -v w="$4" 'BEGIN {
 		if (g !~ /^[0-9]+$/ || w !~ /^[0-9]+$/) exit 1
-		d = g - w; if (d < 0) d = -d
-		exit !(d <= w * t / 100)
+		exit !(g >= w - w * b / 100 && g <= w + w * a / 100)
+	}'
+}
+
+# deviation GOT WANT: (got - want) / want in percent, signed, two decimals ("-1.84", "+0.00").
+deviation()
+{
+	awk -v g="$1" -v w="$2" 'BEGIN {
+		if (g !~ /^[0-9]+$/ || w !~ /^[0-9]+$/ || w == 0) { print "?"; exit }
+		printf "%+.2f\n", (g - w) * 100 / w
 	}'
 }
 
@@ -232,6 +292,9 @@ domu_balloon()
 		echo "$(cat $d/target_kb) $(cat $d/info/current_kb)"'
 }
 
+# domu_buffers_kb NAME: the guest's Buffers: in /proc/meminfo (a block device's page cache).
+domu_buffers_kb() { domu_run "$1" 'awk "/^Buffers:/ { print \$2 }" /proc/meminfo'; }
+
 # domu_settle NAME [TIMEOUT_S]: waits in the guest until the balloon reaches its target or
 # stops moving for 10 s; prints "<target_kb> <current_kb> <seconds>".
 domu_settle()
@@ -279,7 +342,7 @@ kmod_ack()
 }
 
 # domu_boot_with_kmod NAME MEM MAXMEM CHECK: boots a DomU, loads nf_conntrack (so the module
-# manages it) and the module; one check.
+# manages it) and the module, with the parameters in $KMOD_PARAMS; one check.
 domu_boot_with_kmod()
 {
 	local name="$1" out
@@ -290,7 +353,7 @@ domu_boot_with_kmod()
 		return 1
 	fi
 	domu_run "$name" 'modprobe nf_conntrack; /e2e/collect-values.sh >/tmp/boot-values' >/dev/null
-	if ! out=$(domu_run "$name" 'insmod /opt/memtune/xen_memtune.ko 2>&1 && cat /sys/kernel/xen_memtune/state'); then
+	if ! out=$(domu_run "$name" 'insmod /opt/memtune/xen_memtune.ko '"${KMOD_PARAMS:-}"' 2>&1 && cat /sys/kernel/xen_memtune/state'); then
 		fail "$4" "insmod failed: $out"
 		domu_run "$name" 'dmesg | tail -n 15' | sed 's/^/@@E2E INFO   | /'
 		return 1
@@ -299,53 +362,112 @@ domu_boot_with_kmod()
 	return 0
 }
 
-# wait_applied NAME KB [TIMEOUT_S]: waits until the module acknowledges a pass for a size
-# within 3 % of KB (applied-kb is the totalram the values were computed for, below the balloon
-# target by the memory the kernel keeps for itself). Prints the acknowledged applied-kb.
+# applied_for KB APPLIED_KB: true when APPLIED_KB is an acknowledged size for a balloon target
+# of KB. applied-kb is the totalram the values were computed for: never above the target, and
+# below it by what the kernel keeps for itself (image, memmap and p2m for maxmem, boot hash
+# tables): up to 15 % below (measured: 9 % at 768 MiB with maxmem 2048 MiB).
+applied_for() { within_range 15 0 "$2" "$1"; }
+
+# wait_applied NAME KB [TIMEOUT_S]: waits until the module acknowledges a pass for KB
+# (applied_for). Prints the acknowledged applied-kb.
 wait_applied()
 {
 	local name="$1" want="$2" limit="${3:-120}"
 
-	wait_until "$limit" sh -c ". /e2e/lib.sh; a=\$(kmod_ack $name applied-kb); within 15 \"\$a\" $want"
+	wait_until "$limit" sh -c ". /e2e/lib.sh; applied_for $want \"\$(kmod_ack $name applied-kb)\""
 	kmod_ack "$name" applied-kb
 }
 
-# The golden table (tests/data/golden-6.1.tsv, shipped as /e2e/golden.tsv).
+# kmod_load_settled NAME [TIMEOUT_S]: insmod in DomU NAME, then waits until the module's first
+# pass has run (stats/applies > 0, state idle). Prints insmod's errors; false if it never did.
+kmod_load_settled()
+{
+	domu_run "$1" "insmod $E2E_MEMTUNE_KO 2>&1 || exit 1
+		d=/sys/kernel/xen_memtune; i=0
+		while [ \$i -lt ${2:-120}0 ]; do
+			[ \"\$(cat \$d/stats/applies)\" -gt 0 ] && [ \"\$(cat \$d/state)\" = idle ] && exit 0
+			sleep 0.1; i=\$((i + 1))
+		done
+		exit 1" $((${2:-120} + 30))
+}
+
+# kmod_owners NAME: "<tunable> <owner>" for every tunable of the module in DomU NAME.
+kmod_owners()
+{
+	domu_run "$1" 'for t in /sys/kernel/xen_memtune/tunables/*; do echo "${t##*/} $(cat $t/owner)"; done'
+}
+
+# The golden table (tests/data/golden-6.1.tsv, shipped as /e2e/golden.tsv), or the one the
+# golden scenario measured earlier in this boot (/tmp/golden-run.tsv; make golden with
+# E2E_GOLDEN_ALSO).
 # golden_value MIB COLUMN
 golden_value()
 {
+	local table=/e2e/golden.tsv
+
+	[ -s /tmp/golden-run.tsv ] && table=/tmp/golden-run.tsv
 	awk -F'\t' -v m="$1" -v c="$2" '
 		/^#/ { next }
 		!hdr { for (i = 1; i <= NF; i++) col[$i] = i; hdr = 1; next }
-		$1 == m && (c in col) { print $col[c] }' /e2e/golden.tsv
+		$1 == m && (c in col) { print $col[c] }' "$table"
 }
 
-# Tolerance in percent per managed value, between a guest ballooned to N MiB and one booted at
-# N MiB (a ballooned guest keeps the memmap and the reserved pages of its boot size and maxmem, so
-# its totalram and nr_free_buffer_pages differ by up to about 2 %):
-#   linear in totalram or nr_free_buffer_pages: 3 (threads_max, inotify/epoll watches, tcp/udp
-#     _mem, tcp_[rw]mem_max below their caps, max_*_namespaces)
-#   min_free_kbytes: 2 (square root of nr_free_buffer_pages, so half the relative error)
-#   user_reserve_kbytes, file_max: 6 (a boot derives them from the pages free at that moment of
-#     boot, which the module can only estimate)
-#   admin_reserve_kbytes: 3 (capped at 8 MiB from 256 MiB up)
-#   tcp_max_orphans, tcp_max_tw_buckets, tcp_max_syn_backlog: 0, against the golden row of the
-#     guest's maxmem (they derive from the TCP ehash, which a PV guest sizes for maxmem at boot
-#     and nothing can resize: the module leaves them)
-#   nf_conntrack_buckets, nf_conntrack_max: 10 (the module resizes in power-of-two steps; a boot
-#     rounds to a multiple of 512; both are clamped to 65536 above 1 GiB)
+# Tolerance per managed value, between a guest ballooned to N MiB and one booted at N MiB, as
+# COLUMN:BELOW:ABOVE in percent of the booted guest's value. A ballooned guest keeps the memmap
+# and the reserved pages of its maxmem, so its totalram and nr_free_buffer_pages are lower than
+# a booted guest's, never higher: the tolerance is one-sided wherever that is the only reason.
+#   linear in totalram or nr_free_buffer_pages: 3 below, 0 above (threads_max, inotify/epoll
+#     watches, tcp/udp_mem, tcp_[rw]mem_max below their caps, max_*_namespaces)
+#   min_free_kbytes: 2 below, 0 above (square root of nr_free_buffer_pages: half the relative
+#     error)
+#   admin_reserve_kbytes: 3 below, 0 above (capped at 8 MiB from 256 MiB up)
+#   user_reserve_kbytes, file_max: 6 below, 6 above (a boot derives them from the pages free at
+#     that moment of boot, which the module estimates from its own boot: either side)
+#   tcp_max_orphans, tcp_max_tw_buckets, tcp_max_syn_backlog: 0 (they derive from the TCP
+#     ehash, a power of two: the module sets those of a guest booted at this size, at most those
+#     of this kernel's own ehash, which a PV guest sizes for maxmem at boot)
+#   nf_conntrack_buckets, nf_conntrack_max, nf_conntrack_expect_max: 10 below, 10 above (the
+#     module resizes in power-of-two steps, a boot rounds to a multiple of 512: either side;
+#     clamped to 65536 above 1 GiB)
+#   fanotify_max_user_marks, inet_peer_threshold: 3 below, 0 above (linear in totalram, or at
+#     their clamps)
+#   wmark_{min,low,high}_dma32, pcp_high_dma32 (= low on one CPU), lowmem_reserve_dma (managed
+#     DMA32 / 256), pcp_batch_dma32: 3 below, 0 above (linear in the zone's managed pages and
+#     min_free_kbytes, both lower in a ballooned guest; batch is a power of two minus one of
+#     managed / 4096)
 # A guest below its maxmem also carries, for the memory it does not have, the memmap (64 B per
 # 4 KiB page), the p2m list (8 B per page) and boot hash tables sized for maxmem: about 1.8 % of
-# maxmem - size. So the nonzero tolerances above grow by 2 * (maxmem - size) / size percent
-# (measured: 3.2 % below golden at 1024 MiB with maxmem 2048 MiB).
-E2E_TOLERANCES="min_free_kbytes:2 admin_reserve_kbytes:3 user_reserve_kbytes:6 threads_max:3
-file_max:6 inotify_max_user_watches:3 epoll_max_user_watches:3 tcp_mem_0:3 tcp_mem_1:3 tcp_mem_2:3
-tcp_rmem_max:3 tcp_wmem_max:3 udp_mem_0:3 udp_mem_1:3 udp_mem_2:3 tcp_max_orphans:0
-tcp_max_tw_buckets:0 tcp_max_syn_backlog:0 max_user_namespaces:3 nf_conntrack_buckets:10
-nf_conntrack_max:10"
+# maxmem - size. So every nonzero BELOW grows by 2 * (maxmem - size) / size percent (measured:
+# 3.2 % below golden at 1024 MiB with maxmem 2048 MiB); ABOVE does not.
+E2E_TOLERANCES="min_free_kbytes:2:0 admin_reserve_kbytes:3:0 user_reserve_kbytes:6:6
+threads_max:3:0 file_max:6:6 inotify_max_user_watches:3:0 epoll_max_user_watches:3:0
+tcp_mem_0:3:0 tcp_mem_1:3:0 tcp_mem_2:3:0 tcp_rmem_max:3:0 tcp_wmem_max:3:0 udp_mem_0:3:0
+udp_mem_1:3:0 udp_mem_2:3:0 tcp_max_orphans:0:0 tcp_max_tw_buckets:0:0 tcp_max_syn_backlog:0:0
+max_user_namespaces:3:0 nf_conntrack_buckets:10:10 nf_conntrack_max:10:10
+nf_conntrack_expect_max:10:10 fanotify_max_user_marks:3:0 inet_peer_threshold:3:0
+wmark_min_dma32:3:0 wmark_low_dma32:3:0 wmark_high_dma32:3:0 lowmem_reserve_dma:3:0
+pcp_high_dma32:3:0 pcp_batch_dma32:3:0"
+
+# golden_tolerance COLUMN MIB MAXMEM_MIB: "BELOW ABOVE", the tolerance in percent of COLUMN for a
+# guest ballooned to MIB with that maxmem (E2E_TOLERANCES, BELOW grown for maxmem - MIB).
+golden_tolerance()
+{
+	local ct below above
+
+	for ct in $E2E_TOLERANCES; do
+		[ "${ct%%:*}" = "$1" ] || continue
+		below=${ct#*:}
+		above=${below#*:}
+		below=${below%%:*}
+		[ "$below" -gt 0 ] && below=$(((below * $2 + 2 * ($3 - $2)) / $2))
+		echo "$below $above"
+		return 0
+	done
+	return 1
+}
 
 # compare_golden CHECK NAME MIB MAXMEM_MIB: one check per managed value of DomU NAME against the
-# golden row of MIB (of MAXMEM_MIB for the ehash-derived values), with the tolerance above.
+# golden row of MIB, with the tolerance above (widened for MAXMEM_MIB above MIB).
 # Values the module reports as an administrator's (owner admin) are not compared.
 # E2E_REFERENCE=FILE: compare with a guest booted natively at MIB in this run instead (the output
 # of collect-values.sh there; e.g. a PVH guest, whose values the PV golden table does not hold);
@@ -353,33 +475,50 @@ nf_conntrack_max:10"
 # E2E_SKIP_COLUMNS="a b": columns a scenario checks on its own terms.
 compare_golden()
 {
-	local check="$1" name="$2" mib="$3" maxmem="$4" ct col tol got want row
+	local check="$1" name="$2" mib="$3" maxmem="$4" ct col below above got want row devs=""
 
 	domu_run "$name" /e2e/collect-values.sh >"/tmp/$name.now"
 	for ct in $E2E_TOLERANCES; do
 		col=${ct%%:*}
-		tol=${ct#*:}
 		case " ${E2E_ADMIN_OWNED:-} ${E2E_SKIP_COLUMNS:-} " in *" $col "*) continue ;; esac
 		got=$(awk -v c="$col" '$1 == c { print $2 }' "/tmp/$name.now")
+		row=$mib
 		case "$col" in
 		tcp_max_orphans|tcp_max_tw_buckets|tcp_max_syn_backlog)
 			[ -n "${E2E_REFERENCE:-}" ] && continue
-			row=$maxmem
-			;;
-		*)
-			row=$mib
-			[ "$tol" -gt 0 ] && tol=$(((tol * mib + 2 * (maxmem - mib)) / mib))
 			;;
 		esac
+		read -r below above <<-EOF
+		$(golden_tolerance "$col" "$mib" "$maxmem")
+		EOF
 		if [ -n "${E2E_REFERENCE:-}" ]; then
 			want=$(awk -v c="$col" '$1 == c { print $2 }' "$E2E_REFERENCE")
 		else
 			want=$(golden_value "$row" "$col")
 		fi
-		if within "$tol" "$got" "$want"; then
+		devs="$devs $col $(deviation "$got" "$want")"
+		if within_range "$below" "$above" "$got" "$want"; then
 			pass "$check-$col"
 		else
-			fail "$check-$col" "got $got, $([ -n "${E2E_REFERENCE:-}" ] && echo "a guest booted at $mib MiB had" || echo "golden at $row MiB is") $want (tolerance $tol %)"
+			fail "$check-$col" "got $got, $([ -n "${E2E_REFERENCE:-}" ] && echo "a guest booted at $mib MiB had" || echo "golden at $row MiB is") $want ($(deviation "$got" "$want") %; tolerance -$below % / +$above %)"
 		fi
 	done
+	# The signed deviations, in percent: evidence of where each value sits in its tolerance.
+	info "$check: % from $([ -n "${E2E_REFERENCE:-}" ] && echo "the reference" || echo golden):$devs"
+}
+
+# golden_ratios WHAT NAME MIB: one INFO line of value / golden MIB row for the values issue 12
+# measured, from compare_golden's /tmp/NAME.now (numbers for the notes; nothing is asserted).
+golden_ratios()
+{
+	local col got want line=""
+
+	for col in threads_max min_free_kbytes file_max wmark_min_dma32 wmark_low_dma32 \
+		wmark_high_dma32 pcp_high_dma32 lowmem_reserve_dma fanotify_max_user_marks \
+		inet_peer_threshold nf_conntrack_expect_max tcp_max_orphans tcp_max_tw_buckets; do
+		got=$(awk -v c="$col" '$1 == c { print $2 }' "/tmp/$2.now")
+		want=$(golden_value "$3" "$col")
+		line="$line $col=$(awk -v g="$got" -v w="$want" 'BEGIN { if (w > 0) printf "%.3f", g / w; else printf "-" }')"
+	done
+	info "$2 value/golden at $3 MiB after $1:$line"
 }

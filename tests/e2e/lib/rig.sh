@@ -16,6 +16,10 @@ E2E_FAILED=0
 
 . "$E2E_HERE/lib/images.sh"
 
+# Every entry point (run.sh, demo.sh, golden.sh, bench) writes logs here, often through a
+# redirection before anything else has run: it must exist from the start, even in a fresh clone.
+mkdir -p "$E2E_LOGS" || { echo "e2e: cannot create $E2E_LOGS" >&2; exit 2; }
+
 e2e_log() { echo "e2e: $*" >&2; }
 e2e_die() { echo "e2e: $*" >&2; exit 2; }
 
@@ -72,7 +76,8 @@ e2e_qemu()
 	pid=$!
 	E2E_QEMU_PIDS="$E2E_QEMU_PIDS $pid"
 	tail -n +1 -f --pid="$pid" "$log" 2>/dev/null | tr -d '\r' |
-		sed -un 's/.*@@E2E \(ok - \|FAIL - \)/\1/p; s/.*@@E2E \(INFO\|TIME\|GUARD\|RETRY\) /# \1 /p' &
+		sed -un 's/.*@@E2E \(ok - \|FAIL - \)/\1/p; s/.*@@E2E \(INFO\|TIME\|GUARD\|RETRY\) /# \1 /p
+			s/.*@@E2E SAY \{0,1\}/| /p' &
 	follower=$!
 	wait "$pid"
 	rc=$?
@@ -107,6 +112,20 @@ e2e_count()
 	fi
 }
 
+# e2e_expect_scenarios NAME RUNLIST: every scenario of RUNLIST (colon-separated) must have
+# ended in the boot NAME, passing "<s>-complete" or failing a check named after it: a scenario
+# the guest never ran, or one cut short with the boot, is a FAIL here.
+e2e_expect_scenarios()
+{
+	local name="$1" run="$2" log="$E2E_LOGS/$1.log" s
+
+	for s in $(echo "$run" | tr ':' ' '); do
+		tr -d '\r' <"$log" | grep -qE "@@E2E (ok - $s-complete\$|FAIL - $s(-[a-z]+)?: )" && continue
+		echo "FAIL - rig-$name-$s-ended: scenario $s never reported its end"
+		E2E_FAILED=$((E2E_FAILED + 1))
+	done
+}
+
 # e2e_boot_xen NAME RUNLIST [QEMU_MiB] [DOM0_MiB] [TIMEOUT_S]: Xen + Dom0, Dom0 runs the
 # scenarios of RUNLIST (colon-separated).
 e2e_boot_xen()
@@ -124,6 +143,7 @@ e2e_boot_xen()
 	e2e_qemu "$name" "$limit" $(e2e_accel_args) -m "$mem" \
 		-kernel "$img/xen" -append "$xen_args" \
 		-initrd "$img/vmlinux $dom0_args,$img/dom0.cpio"
+	e2e_expect_scenarios "$name" "$run"
 }
 
 # e2e_boot_bare NAME RUNLIST [TIMEOUT_S]: the same Debian kernel and image, no Xen.
@@ -135,6 +155,7 @@ e2e_boot_bare()
 	e2e_qemu "$name" "$limit" $(e2e_accel_args) -m 1024 \
 		-kernel "$img/vmlinuz" -initrd "$img/domu.cpio" \
 		-append "console=ttyS0 rdinit=/init loglevel=3 e2e.role=bare e2e.run=$run"
+	e2e_expect_scenarios "$name" "$run"
 }
 
 e2e_summary()

@@ -1,9 +1,11 @@
 # e2e-timeout: 500
+# e2e-checks: 22
 # Issue 3: the agent (xen-memtuned, busybox init, --no-dbus) in a PV DomU publishes its report;
 # `memtunectl domains` in Dom0 shows it; `memtunectl directive` (swap mode with a loop-device
 # swap, which the guest counts as a disk, and a zram device; then a reclaim) is applied and
-# acknowledged; a directive forged by the guest under data/ is ignored; `memtunectl resize` is
-# acknowledged by the module.
+# acknowledged, and the swap priorities after each swap mode are what docs/protocol.md says; a
+# directive forged by the guest under data/ is ignored; `memtunectl resize` is acknowledged by
+# the module.
 s=agent
 need_agent "$s-built" || return 0 2>/dev/null || exit 0
 domu_boot_with_kmod u-ag 768 1024 "$s-load-kmod" || return 0 2>/dev/null || exit 0
@@ -34,29 +36,51 @@ sleep 3
 check_true "$s-forged-directive-ignored" "ack seq '$(xenstore-read /local/domain/$id/data/memtune/ack/seq 2>/dev/null)'" \
 	sh -c "! xenstore-read /local/domain/$id/data/memtune/ack/seq 2>/dev/null | grep -qE '^(98|99)\$'"
 
-t0=$(now_ms)
-out=$(memtunectl directive u-ag --swap-mode prefer-fast --timeout 60 2>&1)
-rc=$?
-say "TIME $s directive-swap-to-ack $(($(now_ms) - t0))"
-echo "$out" | sed 's/^/@@E2E INFO   | /'
-check_true "$s-directive-swap-acked" "rc $rc: $(echo "$out" | tr '\n' ' ')" [ $rc -eq 0 ]
-check_true "$s-directive-swap-applied" "ack result '$(xenstore-read /local/domain/$id/data/memtune/ack/result)'" \
-	sh -c "xenstore-read /local/domain/$id/data/memtune/ack/result | grep -qE '^(applied|partial)\$'"
-domu_run u-ag 'cat /proc/swaps' | sed 's/^/@@E2E INFO   | /'
+# Each swap mode, as docs/protocol.md defines it, on zram0 (fast, booted at priority 10) and
+# loop0 (a disk, booted at 20); nothing is swapped out, so no swapoff is refused.
+# swap_directive MODE: sends it, checks its ack ("applied": nothing refused), shows /proc/swaps.
+swap_directive()
+{
+	local out rc t0
+
+	t0=$(now_ms)
+	out=$(memtunectl directive u-ag --swap-mode "$1" --timeout 60 2>&1)
+	rc=$?
+	say "TIME $s directive-$1-to-ack $(($(now_ms) - t0))"
+	echo "$out" | sed 's/^/@@E2E INFO   | /'
+	check_true "$s-directive-$1-acked" "rc $rc: $(echo "$out" | tr '\n' ' ')" [ $rc -eq 0 ]
+	check_eq "$s-directive-$1-applied" "$(xenstore-read /local/domain/$id/data/memtune/ack/result)" applied
+	domu_run u-ag 'cat /proc/swaps' | sed 's/^/@@E2E INFO   | /'
+}
+# prio DEVICE: its priority in /proc/swaps, or "off".
+prio() { domu_run u-ag "awk '\$1 == \"/dev/$1\" { p = \$5 } END { print p == \"\" ? \"off\" : p }' /proc/swaps"; }
+# prefer-fast: fast swap gets a higher priority than disk swap; both stay on.
+swap_directive prefer-fast
+z=$(prio zram0)
+l=$(prio loop0)
+check_true "$s-prefer-fast-zram-above-disk" "zram0 $z, loop0 $l" \
+	sh -c "[ '$z' != off ] && [ '$l' != off ] && [ '$z' -gt '$l' ]"
+# avoid-disk: the disk device goes off (nothing is swapped on it), fast swap stays on and first.
+swap_directive avoid-disk
+check_eq "$s-avoid-disk-disk-off" "$(prio loop0)" off
+check_eq "$s-avoid-disk-fast-kept" "$(prio zram0)" "$z"
+# normal: the priorities the guest booted with, every device back on.
+swap_directive normal
+check_eq "$s-normal-zram-boot-priority" "$(prio zram0)" 10
+check_eq "$s-normal-disk-boot-priority" "$(prio loop0)" 20
 
 # Reclaimable page cache: a block device's (zram1's) pages, read once (tmpfs would not do). The
 # kernel drops a block device's cache when its last opener closes it: a sleeper keeps it open.
-buffers() { domu_run u-ag 'awk "/^Buffers:/ { print \$2 }" /proc/meminfo'; }
 domu_run u-ag 'echo 64M >/sys/block/zram1/disksize; (sleep 3600 </dev/zram1 >/dev/null 2>&1 &)
 	dd if=/dev/zram1 of=/dev/null bs=1M 2>/dev/null' >/dev/null
-buffers0=$(buffers)
+buffers0=$(domu_buffers_kb u-ag)
 t0=$(now_ms)
 out=$(memtunectl directive u-ag --reclaim 16M --timeout 60 2>&1)
 rc=$?
 say "TIME $s directive-reclaim-to-ack $(($(now_ms) - t0))"
 echo "$out" | sed 's/^/@@E2E INFO   | /'
 check_true "$s-directive-reclaim-acked" "rc $rc: $(echo "$out" | tr '\n' ' ')" [ $rc -eq 0 ]
-buffers1=$(buffers)
+buffers1=$(domu_buffers_kb u-ag)
 check_true "$s-directive-reclaim-gave-back-cache" "Buffers $buffers0 -> $buffers1 kB" \
 	[ "$buffers1" -le $((buffers0 - 8192)) ]
 

@@ -1,4 +1,5 @@
 # e2e-timeout: 300
+# e2e-checks: 32
 # (A run takes about 45-60 s under TCG: boot to the rig's loop 11-20 s, to the agent's report 25-32 s.)
 # Issue 3: the agent under systemd in a real Xen guest. A PV DomU boots a Debian 12 userland with
 # systemd as PID 1, udevd, journald and dbus-daemon (image: tests/e2e/lib/systemd-image.sh), with

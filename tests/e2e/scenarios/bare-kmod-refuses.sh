@@ -1,3 +1,4 @@
+# e2e-checks: 4
 # Issue 2: on a kernel that is not running under Xen (the same Debian kernel booted directly in
 # QEMU), insmod fails with ENODEV and the module says why in one line.
 s=bare-kmod-refuses

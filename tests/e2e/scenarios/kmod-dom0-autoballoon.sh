@@ -1,4 +1,5 @@
 # e2e-timeout: 400
+# e2e-checks: 6
 # Issue 2: Dom0 itself. With xl's autoballoon on, creating a DomU larger than Xen's free memory
 # shrinks Dom0; the module loaded in Dom0 follows (its acknowledgement in
 # /local/domain/0/data/memtune/kmod/ and Dom0's tcp_mem).

@@ -1,4 +1,5 @@
 # e2e-timeout: 400
+# e2e-checks: 9
 # Issue 2: the module loads in a PV DomU and in Dom0, publishes its state, and unloading it
 # restores every boot value it changed (DomU booted at 512 MiB, grown to 1024 MiB first).
 s=kmod-load

@@ -1,4 +1,5 @@
 # e2e-timeout: 300
+# e2e-checks: 3
 # The kselftest-harness sysfs tests (tests/selftests, make selftests) inside a PV DomU with the
 # module loaded.
 s=kmod-selftests

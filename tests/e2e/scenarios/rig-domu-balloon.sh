@@ -1,4 +1,5 @@
 # e2e-timeout: 400
+# e2e-checks: 9
 # The rig itself: a PV DomU boots with memory < maxmem, `xl mem-set` moves its balloon up and
 # down, and the guest sees each target. No project code involved.
 s=rig-domu-balloon
