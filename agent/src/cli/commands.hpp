@@ -43,6 +43,10 @@ int run_resize_domain(const Dom0Options &options, const std::string &domain);
 int run_shrink(const Dom0Options &options, const std::string &domain, std::uint64_t size_kb,
 	       std::optional<std::uint64_t> reclaim_kb, bool force);
 
+// Dom0, from xen-memtune-arbiter's status file
+int run_arbiter_status(const std::string &status_file, bool as_json);
+int run_arbiter_explain(const std::string &status_file, const std::string &domain, bool as_json);
+
 // Guest
 int run_status(bool json);
 int run_tunables(const std::string &sysfs_root, bool json);

@@ -27,8 +27,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Values = std::map<std::string, std::string>;
 
-const char *const directive_keys[] = {"swap-mode", "reclaim-kb", "swappiness"};
-
 std::uint64_t now_epoch_s()
 {
 	return static_cast<std::uint64_t>(std::time(nullptr));
@@ -96,7 +94,6 @@ Answer send_directive(io::XenStore &xs, const Domain &domain, const DirectiveReq
 		      std::chrono::milliseconds timeout)
 {
 	Answer answer;
-	const std::string dir = domain.home + "/memtune/directive";
 	const std::string ack_dir = domain.home + "/data/memtune/ack";
 	// Watch before writing, so an agent faster than us cannot be missed.
 	ScopedWatch ack_watch(xs, ack_dir + "/seq");
@@ -107,41 +104,16 @@ Answer send_directive(io::XenStore &xs, const Domain &domain, const DirectiveReq
 
 	const std::uint64_t expires = now_epoch_s() + request.lifetime_s;
 	auto written = io::with_transaction(xs, [&](io::TransactionId tx) -> io::Result<std::uint64_t> {
-		for (const char *node : {"memtune", "memtune/directive"}) {
-			if (auto made = ensure_dom0_node(xs, domain, node, tx); !made)
-				return made.error();
-		}
 		// The next seq follows both our last directive and the guest's last answer, so a
 		// guest that answered a directive we no longer have never sees a replay.
-		std::uint64_t last = 0;
-		for (const std::string &path : {dir + "/seq", ack_dir + "/seq"}) {
-			if (auto text = xs.read(path, tx)) {
-				if (auto seq = parse_u64(*text, "seq"))
-					last = std::max(last, *seq);
-			}
-		}
-		if (last == std::numeric_limits<std::uint64_t>::max())
-			return io::Error{EOVERFLOW, "directive seq is at its maximum; remove " + dir +
-							    " and data/memtune/ack in the guest"};
-		std::uint64_t seq = last + 1;
-		for (const char *key : directive_keys) {
-			if (auto removed = xs.rm(dir + "/" + key, tx); !removed)
-				return removed.error();
-		}
-		std::vector<std::pair<std::string, std::string>> nodes = {
-			{"expires", std::to_string(expires)}};
-		if (request.swap_mode)
-			nodes.emplace_back("swap-mode", *request.swap_mode);
-		if (request.reclaim_kb)
-			nodes.emplace_back("reclaim-kb", std::to_string(*request.reclaim_kb));
-		if (request.swappiness)
-			nodes.emplace_back("swappiness", std::to_string(*request.swappiness));
-		nodes.emplace_back("seq", std::to_string(seq));
-		for (const auto &[key, value] : nodes) {
-			if (auto done = xs.write(dir + "/" + key, value, tx); !done)
-				return done.error();
-		}
-		return seq;
+		auto seq = next_directive_seq(xs, domain, tx);
+		if (!seq)
+			return seq;
+		DirectiveNodes nodes{*seq, expires, request.swap_mode, request.reclaim_kb,
+				     request.swappiness};
+		if (auto done = write_directive_nodes(xs, domain, nodes, tx); !done)
+			return done.error();
+		return *seq;
 	});
 	if (!written) {
 		answer.status = xenstore_failure(written.error());

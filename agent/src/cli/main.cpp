@@ -1,7 +1,8 @@
 // memtunectl: look at and steer xen-memtune.
 //
 // In a guest:  status, tunables, resize, reclaim SIZE, swap-mode MODE
-// In Dom0:     domains, directive DOMAIN ..., resize DOMAIN, shrink DOMAIN SIZE
+// In Dom0:     domains, directive DOMAIN ..., resize DOMAIN, shrink DOMAIN SIZE,
+//              arbiter status, arbiter explain DOMAIN
 //
 // main parses the arguments, turns sizes into KiB (core's parse_size_kb) and calls one command
 // (commands.hpp).  Exit statuses are listed in commands.hpp and docs/memtunectl.8.
@@ -120,6 +121,18 @@ int main(int argc, char **argv)
 		->check(CLI::PositiveNumber)
 		->capture_default_str();
 
+	std::string arbiter_status_file = "/run/xen-memtune/arbiter.json";
+	bool arbiter_json = false;
+	std::string explain_domain;
+	auto *arbiter = app.add_subcommand("arbiter", "Dom0: what xen-memtune-arbiter sees and does");
+	arbiter->require_subcommand(1);
+	arbiter->add_option("--status-file", arbiter_status_file, "the arbiter's status file")
+		->capture_default_str();
+	arbiter->add_flag("--json", arbiter_json, "print JSON");
+	auto *arbiter_status = arbiter->add_subcommand("status", "every domain's role and remedy");
+	auto *arbiter_explain = arbiter->add_subcommand("explain", "why it did what it did to DOMAIN");
+	arbiter_explain->add_option("DOMAIN", explain_domain, "domain name or domid")->required();
+
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::ParseError &e) {
@@ -165,6 +178,10 @@ int main(int argc, char **argv)
 		dom0.timeout = seconds(directive_timeout);
 		return run_directive(dom0, directive_domain, request);
 	}
+	if (arbiter_status->parsed())
+		return run_arbiter_status(arbiter_status_file, arbiter_json);
+	if (arbiter_explain->parsed())
+		return run_arbiter_explain(arbiter_status_file, explain_domain, arbiter_json);
 	if (shrink->parsed()) {
 		auto size_kb = size_argument("SIZE", shrink_size);
 		if (!size_kb)

@@ -1,6 +1,7 @@
 #include "cli/xenstore_view.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -91,6 +92,51 @@ io::Result<void> ensure_dom0_node(io::XenStore &xs, const Domain &domain,
 	if (current && *current == perms)
 		return {};
 	return xs.set_perms(path, perms, tx);
+}
+
+io::Result<void> write_directive_nodes(io::XenStore &xs, const Domain &domain,
+				       const DirectiveNodes &d, io::TransactionId tx)
+{
+	const std::string dir = domain.home + "/memtune/directive";
+	for (const char *node : {"memtune", "memtune/directive"}) {
+		if (auto made = ensure_dom0_node(xs, domain, node, tx); !made)
+			return made;
+	}
+	for (const char *key : {"swap-mode", "reclaim-kb", "swappiness"}) {
+		if (auto removed = xs.rm(dir + "/" + key, tx); !removed)
+			return removed;
+	}
+	std::vector<std::pair<std::string, std::string>> values = {
+		{"expires", std::to_string(d.expires_s)}};
+	if (d.swap_mode)
+		values.emplace_back("swap-mode", *d.swap_mode);
+	if (d.reclaim_kb)
+		values.emplace_back("reclaim-kb", std::to_string(*d.reclaim_kb));
+	if (d.swappiness)
+		values.emplace_back("swappiness", std::to_string(*d.swappiness));
+	values.emplace_back("seq", std::to_string(d.seq));
+	for (const auto &[key, value] : values) {
+		if (auto done = xs.write(dir + "/" + key, value, tx); !done)
+			return done;
+	}
+	return {};
+}
+
+io::Result<std::uint64_t> next_directive_seq(io::XenStore &xs, const Domain &domain,
+					     io::TransactionId tx)
+{
+	std::uint64_t last = 0;
+	for (const char *path : {"/memtune/directive/seq", "/data/memtune/ack/seq"}) {
+		if (auto text = xs.read(domain.home + path, tx)) {
+			if (auto seq = parse_u64(*text, "seq"))
+				last = std::max(last, *seq);
+		}
+	}
+	if (last == std::numeric_limits<std::uint64_t>::max())
+		return io::Error{EOVERFLOW, "directive seq is at its maximum; remove " +
+						    domain.home + "/memtune/directive and "
+						    "data/memtune/ack in the guest"};
+	return last + 1;
 }
 
 ScopedWatch::ScopedWatch(io::XenStore &xs, const std::string &path)

@@ -44,6 +44,26 @@ std::string printable(std::string_view text, std::size_t max = 200);
 io::Result<void> ensure_dom0_node(io::XenStore &xs, const Domain &domain,
 				  const std::string &relative, io::TransactionId tx);
 
+// What a directive asks (docs/protocol.md, "Directive"); the nodes not asked are removed.
+struct DirectiveNodes {
+	std::uint64_t seq = 0;
+	std::uint64_t expires_s = 0;
+	std::optional<std::string> swap_mode;
+	std::optional<std::uint64_t> reclaim_kb;
+	std::optional<std::uint32_t> swappiness;
+};
+
+// Inside transaction tx: creates memtune/ and memtune/directive/ owned by Dom0, removes the
+// optional keys, writes expires and the keys asked, and seq last.
+io::Result<void> write_directive_nodes(io::XenStore &xs, const Domain &domain,
+				       const DirectiveNodes &nodes, io::TransactionId tx);
+
+// The seq a new directive takes: one more than the larger of memtune/directive/seq and the
+// guest's data/memtune/ack/seq (unparsable values count as 0), read inside tx. EOVERFLOW at
+// the maximum.
+io::Result<std::uint64_t> next_directive_seq(io::XenStore &xs, const Domain &domain,
+					     io::TransactionId tx);
+
 // A watch for as long as the object lives (the handler does nothing: callers re-read).
 class ScopedWatch {
 public:

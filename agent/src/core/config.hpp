@@ -4,7 +4,7 @@
 // name order, later files overriding earlier ones key by key. The caller (src/io) reads the
 // files; parse_config() takes their names and text, so it stays pure and testable.
 //
-// Format (INI, parsed with inih): a line starting with '#' or ';' is a comment; after a value only
+// Format (INI, read by core/ini.hpp with inih): a line starting with '#' or ';' is a comment; after a value only
 // " ;" starts one (inih's inline rule), so "yes # why" is a bad value. Booleans yes/no, true/false,
 // on/off, 1/0. Keys with their defaults:
 //
@@ -40,6 +40,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ini.hpp"
 #include "core/report.hpp"
 #include "core/result.hpp"
 
@@ -74,12 +75,6 @@ struct Config {
 	bool mode_allowed(SwapMode mode) const;
 };
 
-// One config file: its path (for messages) and its whole text.
-struct ConfigSource {
-	std::string path;
-	std::string text;
-};
-
 // sources[0] is the main file, the rest drop-ins already in order (see order_dropins).
 // No sources at all gives the defaults.
 Result<Config> parse_config(const std::vector<ConfigSource> &sources);
@@ -90,5 +85,9 @@ std::vector<std::string> order_dropins(std::vector<std::string> names);
 
 // True when device (a /proc/swaps name) matches one of the fast-device patterns.
 bool is_fast_device(std::string_view device, const std::vector<std::string> &patterns);
+
+// Total size of the devices in /proc/swaps that match the fast-device patterns, KiB.
+std::uint64_t fast_swap_kb(const std::vector<SwapDevice> &devices,
+			   const std::vector<std::string> &patterns);
 
 } // namespace memtune

@@ -89,6 +89,7 @@ Report assemble_report(const ReportInputs &in)
 	r.psi_full_avg10_centi = in.pressure.full.avg10_centi;
 	r.psi_full_avg60_centi = in.pressure.full.avg60_centi;
 	r.balloon = in.balloon;
+	r.swap_fast_total_kb = in.swap_fast_total_kb;
 	auto floor = estimate_floor(in.meminfo, in.balloon, in.floor_margin_kb);
 	r.floor_kb = floor.floor_kb;
 	r.floor_reason = std::move(floor.reason);
@@ -98,7 +99,7 @@ Report assemble_report(const ReportInputs &in)
 KeyValues encode_report(const Report &r)
 {
 	KeyValues kv;
-	kv.reserve(19);
+	kv.reserve(20);
 	auto put = [&kv](std::string key, std::string value) {
 		kv.emplace_back(std::move(key), std::move(value));
 	};
@@ -120,6 +121,8 @@ KeyValues encode_report(const Report &r)
 	put("target-reached", r.balloon ? (target_reached(*r.balloon) ? "1" : "0") : "");
 	put("floor-kb", fmt::format("{}", r.floor_kb));
 	put("floor-reason", sanitize_reason(r.floor_reason, max_floor_reason_bytes));
+	put("swap-fast-total-kb",
+	    r.swap_fast_total_kb ? fmt::format("{}", *r.swap_fast_total_kb) : "");
 	put("seq", fmt::format("{}", r.seq));
 	return kv;
 }
@@ -229,6 +232,16 @@ Result<Report> decode_report(const std::map<std::string, std::string> &values)
 		return reason.error();
 	r.floor_reason = sanitize_reason(*reason, max_floor_reason_bytes);
 
+	if (auto fast = values.find("swap-fast-total-kb");
+	    fast != values.end() && !fast->second.empty()) {
+		auto n = parse_u64(fast->second, "swap-fast-total-kb");
+		if (!n)
+			return n.error();
+		if (*n > r.swap_total_kb)
+			return Error{fmt::format("report swap-fast-total-kb {} exceeds swap-total-kb {}",
+						 *n, r.swap_total_kb)};
+		r.swap_fast_total_kb = *n;
+	}
 	if (r.mem_available_kb > r.mem_total_kb)
 		return Error{fmt::format("report mem-available-kb {} exceeds mem-total-kb {}",
 					 r.mem_available_kb, r.mem_total_kb)};
@@ -271,6 +284,8 @@ std::string meaningful_change(const Report &a, const Report &b, const PublishPol
 		return kb_moved("mem-total-kb", a.mem_total_kb, b.mem_total_kb, 1);
 	if (a.swap_total_kb != b.swap_total_kb)
 		return kb_moved("swap-total-kb", a.swap_total_kb, b.swap_total_kb, 1);
+	if (a.swap_fast_total_kb != b.swap_fast_total_kb)
+		return "swap-fast-total-kb changed";
 	if (a.balloon.has_value() != b.balloon.has_value())
 		return b.balloon ? "balloon appeared" : "balloon disappeared";
 	if (a.balloon && b.balloon) {

@@ -33,6 +33,9 @@ struct Report {
 	std::uint64_t reclaimable_kb = 0;
 	std::uint64_t swap_total_kb = 0;
 	std::uint64_t swap_used_kb = 0;
+	// Size of the fast swap devices (the config's fast_devices: zram, ...); nullopt when
+	// /proc/swaps could not be read. Dom0's arbiter asks a guest with none to avoid-disk at once.
+	std::optional<std::uint64_t> swap_fast_total_kb;
 	double swap_in_pps = 0;
 	double swap_out_pps = 0;
 	double refault_pps = 0;
@@ -70,6 +73,7 @@ struct ReportInputs {
 	MemoryPressure pressure;
 	std::optional<BalloonSample> balloon;
 	std::uint64_t floor_margin_kb = 0;
+	std::optional<std::uint64_t> swap_fast_total_kb;
 };
 Report assemble_report(const ReportInputs &inputs);
 
@@ -79,7 +83,7 @@ bool target_reached(const BalloonSample &balloon);
 // Keys relative to data/memtune/, in the order the contract lists them, seq last. Numbers in
 // decimal; rates rounded to whole pages per second; PSI as the kernel prints it ("12.34");
 // target-reached "1" or "0"; balloon-current-kb, balloon-target-kb and target-reached are ""
-// when the balloon is unknown; floor-reason is sanitised printable ASCII, at most 200 bytes.
+// when the balloon is unknown, swap-fast-total-kb "" when the swaps are; floor-reason is sanitised printable ASCII, at most 200 bytes.
 // Write them in one xenstore transaction.
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
 KeyValues encode_report(const Report &report);
@@ -96,7 +100,8 @@ KeyValues encode_report_update(const std::optional<Report> &previous, const Repo
 // Dom0's side: a report read back from a guest's data/memtune/ (key -> value, keys relative to
 // it, other keys ignored). Everything there is written by the guest, so nothing is trusted:
 // version must be 1, every number strict (see number.hpp), PSI a percentage, balloon keys both
-// numbers or both "", MemAvailable <= MemTotal and swap used <= swap total. Rates come back as
+// numbers or both "", MemAvailable <= MemTotal and swap used <= swap total; swap-fast-total-kb
+// (added within version 1) may be missing or "" (unknown), else a number <= swap total. Rates come back as
 // whole pages per second; floor-reason is sanitised to printable ASCII, 200 bytes at most.
 Result<Report> decode_report(const std::map<std::string, std::string> &values);
 

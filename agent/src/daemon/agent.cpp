@@ -134,6 +134,12 @@ io::Result<Agent::KernelSample> Agent::sample_kernel()
 			sample.pressure = *psi;
 	}
 
+	// The swap devices, for the size of the fast ones (unknown when unreadable).
+	if (auto swaps_text = kernel_.read_proc("swaps"); swaps_text) {
+		if (auto swaps = parse_swaps(*swaps_text); swaps)
+			sample.swaps = std::move(*swaps);
+	}
+
 	auto target = kernel_.read_sys(std::string(balloon_dir) + "target_kb");
 	auto current = kernel_.read_sys(std::string(balloon_dir) + "info/current_kb");
 	if (target && current) {
@@ -166,8 +172,11 @@ std::uint64_t Agent::tick(std::uint64_t now_ms)
 	last_vmstat_ = sample->vmstat;
 	last_vmstat_ms_ = now_ms;
 
-	ReportInputs inputs{sample->meminfo, rates, sample->pressure, sample->balloon,
-			    config_.floor_margin_kb};
+	std::optional<std::uint64_t> fast_kb;
+	if (sample->swaps)
+		fast_kb = fast_swap_kb(*sample->swaps, config_.fast_device_patterns);
+	ReportInputs inputs{sample->meminfo, rates, sample->pressure,
+			    sample->balloon, config_.floor_margin_kb, fast_kb};
 	Report report = assemble_report(inputs);
 	auto decision = should_publish(last_report_, last_publish_ms_, report, now_ms,
 				       config_.publish, force_);

@@ -81,6 +81,7 @@ private:
 		Vmstat vmstat;
 		MemoryPressure pressure;
 		std::optional<BalloonSample> balloon;
+		std::optional<std::vector<SwapDevice>> swaps;
 	};
 
 	io::Result<KernelSample> sample_kernel();

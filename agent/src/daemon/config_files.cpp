@@ -7,7 +7,7 @@
 
 namespace memtune::daemon {
 
-io::Result<Config> load_config(const std::string &main_path)
+io::Result<std::vector<ConfigSource>> read_config_sources(const std::string &main_path)
 {
 	std::vector<ConfigSource> sources;
 	auto main_text = io::read_text_file(main_path);
@@ -32,7 +32,15 @@ io::Result<Config> load_config(const std::string &main_path)
 			return text.error();
 		sources.push_back({path, std::move(*text)});
 	}
-	auto config = parse_config(sources);
+	return sources;
+}
+
+io::Result<Config> load_config(const std::string &main_path)
+{
+	auto sources = read_config_sources(main_path);
+	if (!sources)
+		return sources.error();
+	auto config = parse_config(*sources);
 	if (!config)
 		return io::Error{EINVAL, config.error().message};
 	return *config;

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <syslog.h> // LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG
 
@@ -18,6 +20,8 @@ enum class LogTarget { automatic, journal, stderr_only };
 // automatic: the journal when /run/systemd/journal/socket exists, else stderr.
 void set_log_target(LogTarget target);
 void set_log_debug(bool enabled);
+// SYSLOG_IDENTIFIER and the stderr prefix: "xen-memtuned" unless set (the arbiter sets its own).
+void set_log_identifier(std::string identifier);
 
 struct ActionLog {
 	int priority = LOG_NOTICE;
@@ -29,10 +33,13 @@ struct ActionLog {
 	std::optional<std::uint64_t> directive_seq;
 };
 
-void log_action(const ActionLog &entry);
+// More journal fields, upper-case keys ("DOMAIN", "EVIDENCE"); empty values are left out.
+using LogFields = std::vector<std::pair<std::string, std::string>>;
+
+void log_action(const ActionLog &entry, const LogFields &more = {});
 void log_message(int priority, std::string_view message);
 
 // Formats the stderr line for an entry (exposed for tests).
-std::string format_log_line(const ActionLog &entry);
+std::string format_log_line(const ActionLog &entry, const LogFields &more = {});
 
 } // namespace memtune::io

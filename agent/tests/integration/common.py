@@ -16,6 +16,17 @@ MEMTUNECTL = os.environ.get("MEMTUNECTL", "memtunectl")
 XEN_MEMTUNED = os.environ.get("XEN_MEMTUNED", "")
 FAKE_XL = os.path.join(HERE, "fake_xl")
 
+def stop_process(process):
+    """Stops a daemon a test started: SIGTERM, then SIGKILL after 10 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def memtunectl(server, domid, *argv, env=None, timeout=60):
     """Runs memtunectl connected as domid; returns CompletedProcess (text)."""
     full_env = server.env(domid)
@@ -33,15 +44,17 @@ class ScriptedGuest(threading.Thread):
     follow_target makes the "balloon and module" follow memory/target;
     clock_skew_s is how far the guest's clock (the module's applied-at) is from the host's;
     stall_at_kb makes the "balloon" stop there short of the target, and the "module" say
-    state "stalled" with applied-kb at that size.
+    state "stalled" with applied-kb at that size;
+    domid is the domain it plays (the arbiter's tests run several).
     """
 
-    def __init__(self, server, report, answer=None, echo_resize=True, follow_target=True):
+    def __init__(self, server, report, answer=None, echo_resize=True, follow_target=True,
+                 domid=GUEST):
         super().__init__(daemon=True)
         # Two connections: events arrive only on `events`, so a request made from the test's
         # thread (through `client`, under `lock`) never meets a watch event or another reply.
-        self.client = server.client(GUEST)
-        self.events = server.client(GUEST)
+        self.client = server.client(domid)
+        self.events = server.client(domid)
         self.lock = threading.Lock()
         self.report = dict(report)
         self.answer = answer or (lambda seq, values: ("applied", ""))

@@ -12,7 +12,7 @@ import time
 import unittest
 
 from common import (FAKE_XL, GUEST, HOME, XEN_MEMTUNED, FakeXenstored, memtunectl,
-                    read_or_none, wait_for)
+                    read_or_none, stop_process, wait_for)
 from memtune_testing import start_private_bus
 
 MEMINFO = """MemTotal:        1003412 kB
@@ -47,16 +47,6 @@ CONFIG = """[report]
 min_interval_s = 1
 """
 
-
-
-def stop_process(process):
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @unittest.skipUnless(XEN_MEMTUNED and os.path.exists(XEN_MEMTUNED),

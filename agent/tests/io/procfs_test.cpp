@@ -141,5 +141,12 @@ TEST(Journal, EmptyFieldsAreLeftOut)
 	EXPECT_EQ(format_log_line(entry), "started [DIRECTIVE_SEQ=0]");
 }
 
+TEST(Journal, MoreFieldsFollowInOrderEmptyOnesLeftOut)
+{
+	ActionLog entry{LOG_NOTICE, "rogue (domid 3): detected", "detected", "", "", "rogue", {}};
+	EXPECT_EQ(format_log_line(entry, {{"DOMAIN", "rogue"}, {"EXECUTED", ""}, {"DOMID", "3"}}),
+		  "rogue (domid 3): detected [ACTION=detected REASON=rogue DOMAIN=rogue DOMID=3]");
+}
+
 } // namespace
 } // namespace memtune::io

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/config.hpp"
 #include "core/number.hpp"
 
 namespace memtune {
@@ -93,6 +94,7 @@ TEST(Report, AssembleAndEncodeEveryContractKey)
 	in.pressure.full = {50, 7, 0, 9};
 	in.balloon = BalloonSample{1048576, 1048576};
 	in.floor_margin_kb = 65536;
+	in.swap_fast_total_kb = 262144;
 	Report r = assemble_report(in);
 	r.seq = 17;
 	const KeyValues expected = {
@@ -114,6 +116,7 @@ TEST(Report, AssembleAndEncodeEveryContractKey)
 		{"target-reached", "1"},
 		{"floor-kb", "412804"},
 		{"floor-reason", "in use 290 MiB + outside MemTotal 48 MiB + margin 64 MiB"},
+		{"swap-fast-total-kb", "262144"},
 		{"seq", "17"},
 	};
 	EXPECT_EQ(encode_report(r), expected);
@@ -135,7 +138,8 @@ TEST(Report, EncodeUnknownBalloonAndHostileValues)
 		ADD_FAILURE() << "no key " << key;
 		return std::string();
 	};
-	EXPECT_EQ(kv.size(), 19u);
+	EXPECT_EQ(kv.size(), 20u);
+	EXPECT_EQ(value("swap-fast-total-kb"), ""); // unknown
 	EXPECT_EQ(value("swap-in-pps"), "0");
 	EXPECT_EQ(value("swap-out-pps"), "0");
 	EXPECT_EQ(value("refault-pps"), "1000000000000000000");
@@ -184,7 +188,7 @@ TEST(ReportUpdate, WithoutATrustedPreviousEveryKeyIsWrittenSeqLast)
 	Report next = r;
 	next.seq = 18;
 	const auto writes = encode_report_update(std::nullopt, next);
-	EXPECT_EQ(writes.size(), 19u);
+	EXPECT_EQ(writes.size(), 20u);
 	EXPECT_EQ(writes.back(), (std::pair<std::string, std::string>{"seq", "18"}));
 }
 
@@ -323,6 +327,7 @@ Report full_report()
 	r.balloon = BalloonSample{1048576, 1044480};
 	r.floor_kb = 412804;
 	r.floor_reason = "in use 290 MiB + margin 64 MiB";
+	r.swap_fast_total_kb = 262144;
 	r.seq = 99;
 	return r;
 }
@@ -365,6 +370,8 @@ TEST(ReportDecode, RefusesForgedOrBrokenReports)
 		{"target-reached", "yes"},
 		{"floor-kb", "1\0"s},
 		{"seq", std::string(3000, '9')},
+		{"swap-fast-total-kb", "-1"},
+		{"swap-fast-total-kb", "2000000"},          // above swap-total-kb
 	};
 	for (const auto &[key, value] : edits) {
 		SCOPED_TRACE(key + "=" + quote_for_message(value));
@@ -377,6 +384,31 @@ TEST(ReportDecode, RefusesForgedOrBrokenReports)
 	auto missing = decode_report(values);
 	ASSERT_FALSE(missing);
 	EXPECT_EQ(missing.error().message, "report has no floor-kb");
+}
+
+TEST(ReportDecode, FastSwapIsOptional)
+{
+	// A version-1 writer from before the key, or one that could not read /proc/swaps.
+	auto values = as_map(encode_report(full_report()));
+	values.erase("swap-fast-total-kb");
+	auto old = decode_report(values);
+	ASSERT_TRUE(old) << old.error().message;
+	EXPECT_FALSE(old->swap_fast_total_kb);
+	values["swap-fast-total-kb"] = "";
+	EXPECT_FALSE(decode_report(values)->swap_fast_total_kb);
+	values["swap-fast-total-kb"] = "65536";
+	EXPECT_EQ(decode_report(values)->swap_fast_total_kb, 65536u);
+}
+
+TEST(Report, FastSwapCountsTheFastDevicesOnly)
+{
+	const std::vector<SwapDevice> devices = {{"/dev/zram0", "partition", 262144, 0, 100},
+						 {"/dev/xvdb", "partition", 1048572, 0, -2},
+						 {"/dev/zram1", "partition", 65536, 10, 5}};
+	EXPECT_EQ(fast_swap_kb(devices, {"/dev/zram*"}), 327680u);
+	EXPECT_EQ(fast_swap_kb(devices, {"/dev/xvd*", "/dev/zram1"}), 1114108u);
+	EXPECT_EQ(fast_swap_kb(devices, {}), 0u);
+	EXPECT_EQ(fast_swap_kb({}, {"/dev/zram*"}), 0u);
 }
 
 TEST(ReportDecode, ReasonIsSanitisedAndExtraKeysIgnored)

@@ -1,11 +1,13 @@
-// The example config shipped in agent/conf/agent.conf (installed as /etc/xen-memtune/agent.conf)
-// must parse, and must say what the built-in defaults are, as its header promises.
+// The example configs shipped in agent/conf/ (agent.conf and arbiter.conf, installed as examples
+// for /etc/xen-memtune/) must parse, and must say what the built-in defaults are, as their
+// headers promise.
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "core/arbiter_config.hpp"
 #include "core/config.hpp"
 
 namespace memtune {
@@ -39,6 +41,22 @@ TEST(Config, ShippedExampleParsesToTheDefaults)
 	EXPECT_EQ(c.publish.psi_delta_centi, defaults.publish.psi_delta_centi);
 	EXPECT_EQ(c.publish.rate_delta_pps, defaults.publish.rate_delta_pps);
 	EXPECT_EQ(c.floor_margin_kb, defaults.floor_margin_kb);
+}
+
+TEST(ArbiterConfig, ShippedExampleParsesToTheDefaults)
+{
+	std::ifstream file(MEMTUNE_SHIPPED_ARBITER_CONFIG);
+	ASSERT_TRUE(file) << MEMTUNE_SHIPPED_ARBITER_CONFIG;
+	std::stringstream text;
+	text << file.rdbuf();
+	auto parsed = arbiter::parse_config({{MEMTUNE_SHIPPED_ARBITER_CONFIG, text.str()}});
+	ASSERT_TRUE(parsed) << parsed.error().message;
+	EXPECT_TRUE(*parsed == arbiter::Config{});
+	// And a change is seen: the comparison is not vacuous.
+	auto changed = arbiter::parse_config({{MEMTUNE_SHIPPED_ARBITER_CONFIG, text.str()},
+					      {"10-act.conf", "[arbiter]\nmode = act\n"}});
+	ASSERT_TRUE(changed);
+	EXPECT_FALSE(*changed == arbiter::Config{});
 }
 
 } // namespace

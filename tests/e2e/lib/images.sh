@@ -119,7 +119,8 @@ e2e_project_files()
 
 	[ -f "$ko" ] && echo "$ko"
 	# E2E_AGENT_DIR: another agent build folder, for trying it out.
-	for f in "${E2E_AGENT_DIR:-$E2E_BUILD/agent}/xen-memtuned" "${E2E_AGENT_DIR:-$E2E_BUILD/agent}/memtunectl"; do
+	for f in "${E2E_AGENT_DIR:-$E2E_BUILD/agent}/xen-memtuned" "${E2E_AGENT_DIR:-$E2E_BUILD/agent}/memtunectl" \
+		 "${E2E_AGENT_DIR:-$E2E_BUILD/agent}/xen-memtune-arbiter"; do
 		[ -x "$f" ] && echo "$f"
 	done
 	# kselftest binaries: every ELF executable under tests/selftests (and its build folder).
