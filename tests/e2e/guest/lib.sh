@@ -144,21 +144,23 @@ need_agent()
 # ---- DomUs ---------------------------------------------------------------------------------
 
 # domu_create NAME MEM_MiB MAXMEM_MiB [TYPE]: boots a busybox DomU and waits until it serves
-# commands. TYPE is pv (default, or $DOMU_TYPE), pvh or hvm. Another guest image: DOMU_RAMDISK=/images/... and its
-# kernel arguments DOMU_EXTRA (the systemd guest: scenario agent-systemd).
+# commands. TYPE is pv (default, or $DOMU_TYPE), pvh or hvm. Another guest image:
+# DOMU_RAMDISK=/images/... and its kernel arguments DOMU_EXTRA (the systemd guest: scenario
+# agent-systemd).
 #
 # An HVM guest (only in the Xen boot of pvh- and hvm- scenarios, whose Dom0 has the device
 # model) boots the bzImage and the zstd-compressed image through the device model's -kernel
 # (hvmloader, SeaBIOS, linuxboot.bin), with PV drivers; the early console (ttyS0) goes to
-# $E2E_CONSOLE_DIR/serial-NAME.log, hvc0 (the command channel) as for PV. It takes minutes
-# to come up under TCG (docs/rig.md): DOMU_READY_S defaults to 600 for it.
+# $E2E_CONSOLE_DIR/serial-NAME.log, hvc0 (the command channel) as for PV. It takes up to two
+# minutes to come up under TCG (docs/rig.md): DOMU_READY_S defaults to 600 for it.
 #
 # A PVH or HVM guest that never comes up is destroyed and booted once more: under TCG, a PVH
 # guest booting while another one runs sometimes triple-faults (QEMU's emulation of AMD nested
-# paging, which HVM uses too; see pvh-kmod.sh). Nothing under test runs in it before "ready" (the scenario loads
-# the module afterwards). The retry is said on a RETRY line, with what Xen printed about the
-# failed guest, and run.sh repeats every RETRY line at the end. PV guests, which never showed
-# this, are not retried: the systemd guest starts the module and the agent while it boots.
+# paging, which HVM uses too; see pvh-kmod.sh). Nothing under test runs in it before "ready"
+# (the scenario loads the module afterwards). The retry is said on a RETRY line, with what Xen
+# printed about the failed guest, and run.sh repeats every RETRY line at the end. PV guests,
+# which never showed this, are not retried: the systemd guest starts the module and the agent
+# while it boots.
 domu_create()
 {
 	local rc
