@@ -13,11 +13,13 @@ BUILD   ?= $(CURDIR)/build
 DESTDIR ?=
 PREFIX  ?= /usr
 DKMS_NAME    := xen-memtune
-DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf 2>/dev/null)
+# The one version, debian/changelog's (dkms.conf and the packages take it from there).
+VERSION      := $(shell sed -n '1s/^[^ ]* (\([^)-]*\).*/\1/p' debian/changelog)
+DKMS_VERSION := $(VERSION)
 
 .PHONY: all deps-kmod deps-agent deps-kunit deps-e2e deps-fuzz kmod kmod-check agent \
 	agent-test fuzz kunit selftests check e2e demo golden bench install dkms-add dkms-build \
-	dkms-install dkms-remove clean
+	dkms-install dkms-remove deps-deb deb deb-check clean
 
 all: kmod agent
 
@@ -93,7 +95,7 @@ dkms-add: deps-kmod
 	-dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all >/dev/null 2>&1
 	rm -rf /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
 	mkdir -p /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)/kmod
-	cp dkms.conf /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)/
+	sed 's/#MODULE_VERSION#/$(DKMS_VERSION)/' dkms.conf >/usr/src/$(DKMS_NAME)-$(DKMS_VERSION)/dkms.conf
 	cp kmod/Kbuild kmod/Makefile kmod/*.c kmod/*.h /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)/kmod/
 	dkms add -m $(DKMS_NAME) -v $(DKMS_VERSION)
 dkms-build: dkms-add
@@ -103,6 +105,23 @@ dkms-install: dkms-build
 dkms-remove:
 	dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all
 	rm -rf /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
+
+# Debian packages from this tree (debian/): xen-memtune-dkms, xen-memtuned, memtunectl and
+# xen-memtune-dom0, written to $(DEB_OUT) with lintian's verdict. The agent's tests are not run
+# again (DEB_BUILD_OPTIONS=nocheck; `make agent-test` runs them); DEB_BUILD_OPTIONS= runs them.
+# The package build uses its own copy of the tree, so build/ and the worktree stay as they are.
+DEB_OUT ?= $(BUILD)/deb
+DEB_BUILD_OPTIONS ?= nocheck
+deps-deb:
+	@scripts/install-deps.sh agent deb
+deb: deps-deb
+	DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS)" scripts/build-deb.sh $(DEB_OUT)
+
+# Installs, upgrades and purges the packages on this machine and checks what is left: run it
+# only on a machine you can throw away (root, DKMS builds the module for the installed headers).
+deb-check: deb
+	scripts/install-deps.sh dkms
+	tests/deb/check.sh $(DEB_OUT)
 
 clean:
 	-$(MAKE) -C kmod KDIR=$(KDIR) clean
