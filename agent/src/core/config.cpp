@@ -226,8 +226,14 @@ Result<bool> apply_setting(Config &c, std::string_view section, std::string_view
 		}
 		if (key == "floor_margin_kb")
 			return set_u64(c.floor_margin_kb, 0, big);
+	} else if (section == "xapi") {
+		if (key == "enabled")
+			return set_bool(c.xapi.enabled);
+		if (key == "interval_s")
+			return set_ms_from_s(c.xapi.interval_ms, 10, 3600);
 	} else {
-		return Error{fmt::format("unknown section {} (known: directives, reclaim, swap, report)",
+		return Error{fmt::format("unknown section {} (known: directives, reclaim, swap, report, "
+					 "xapi)",
 					 quote_for_message(section))};
 	}
 	return Error{fmt::format("unknown key {} in [{}]", quote_for_message(key), section)};

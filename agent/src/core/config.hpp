@@ -30,6 +30,9 @@
 //   psi_delta = 5.00
 //   rate_delta_pps = 100
 //   floor_margin_kb = 65536           ; headroom the published floor keeps
+//   [xapi]
+//   enabled = yes                     ; also publish XAPI's keys (core/xapi_keys.hpp)
+//   interval_s = 60                   ; their cadence (XAPI's agents: 60-120 s)
 //
 // An unknown section or key, a bad value or an inconsistent pair (swappiness_min > max) is an
 // Error naming the file and line: "/etc/xen-memtune/agent.conf.d/10-site.conf:4: ...".
@@ -42,6 +45,7 @@
 
 #include "core/report.hpp"
 #include "core/result.hpp"
+#include "core/xapi_keys.hpp"
 
 namespace memtune {
 
@@ -70,6 +74,8 @@ struct Config {
 	// [report]
 	PublishPolicy publish;
 	std::uint64_t floor_margin_kb = 65536;
+	// [xapi]
+	XapiPolicy xapi;
 
 	bool mode_allowed(SwapMode mode) const;
 };

@@ -3,7 +3,7 @@
 // these methods from sd-event callbacks, tests call them directly.
 //
 // Follow the data: tick() -> sample_kernel() -> core assemble_report/should_publish ->
-// publish_report(); directive watch -> on_directive_event() -> core parse_directive ->
+// publish_report(), and XAPI's keys beside it (xapi_publisher.hpp); directive watch -> on_directive_event() -> core parse_directive ->
 // apply_directive() -> swap/reclaim/swappiness (io) -> write_ack() + journal + on_answered.
 #pragma once
 
@@ -18,6 +18,7 @@
 #include "core/directive.hpp"
 #include "core/report.hpp"
 #include "core/swap_plan.hpp"
+#include "daemon/xapi_publisher.hpp"
 #include "io/procfs.hpp"
 #include "io/swap.hpp"
 #include "io/xenstore.hpp"
@@ -122,6 +123,7 @@ private:
 	std::optional<Ack> last_ack_;
 	SwapMode swap_mode_ = SwapMode::normal;
 	std::vector<ManagedSwap> managed_swaps_;
+	XapiPublisher xapi_;
 };
 
 // Combines the outcomes of a directive's parts: all applied -> applied, none -> refused.

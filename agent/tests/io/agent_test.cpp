@@ -3,10 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <vector>
 
 #include "daemon/agent.hpp"
@@ -112,8 +114,12 @@ TEST_F(AgentTest, FirstTickPublishesTheReportSeqLast)
 	agent.tick(1000);
 	EXPECT_EQ(xs_.nodes["data/memtune/mem-available-kb"], "600000");
 	EXPECT_EQ(xs_.nodes["data/memtune/seq"], "1");
-	ASSERT_FALSE(xs_.writes.empty());
-	EXPECT_EQ(xs_.writes.back(), "data/memtune/seq");
+	// Last among the report's writes (XAPI's keys beside it are written after).
+	std::vector<std::string> report;
+	std::copy_if(xs_.writes.begin(), xs_.writes.end(), std::back_inserter(report),
+		     [](const std::string &path) { return path.starts_with(report_dir); });
+	ASSERT_FALSE(report.empty());
+	EXPECT_EQ(report.back(), "data/memtune/seq");
 }
 
 TEST_F(AgentTest, SeqContinuesFromAPreviousRun)
@@ -137,14 +143,119 @@ TEST_F(AgentTest, VanishedReportIsPublishedAgainInsideTheMinimumInterval)
 	EXPECT_EQ(xs_.nodes["data/memtune/version"], "1"); // every key, not only what moved
 }
 
-// Paths under data/memtune/ written since the last clear, relative to it.
+// Paths under data/memtune/ written since the last clear, relative to it (XAPI's keys beside
+// the report are left out).
 std::vector<std::string> report_writes(io::MemoryXenStore &xs)
 {
 	std::vector<std::string> keys;
 	for (const auto &path : xs.writes)
-		keys.push_back(path.substr(std::string(report_dir).size()));
+		if (path.starts_with(report_dir))
+			keys.push_back(path.substr(std::string(report_dir).size()));
 	xs.writes.clear();
 	return keys;
+}
+
+// Paths outside data/memtune/ written since the last clear: XAPI's keys.
+std::vector<std::string> xapi_writes(io::MemoryXenStore &xs)
+{
+	std::vector<std::string> keys;
+	for (const auto &path : xs.writes)
+		if (!path.starts_with(report_dir))
+			keys.push_back(path);
+	xs.writes.clear();
+	return keys;
+}
+
+TEST_F(AgentTest, XapiKeysBesideTheReport)
+{
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	agent.tick(1000);
+	EXPECT_EQ(xs_.nodes["data/meminfo_total"], "1000000");
+	EXPECT_EQ(xs_.nodes["data/meminfo_free"], "600000"); // MemAvailable, not MemFree
+	EXPECT_EQ(xs_.nodes["control/feature-balloon"], "1");
+	EXPECT_EQ(xs_.nodes["control/feature-memtune"], "1");
+	EXPECT_THAT(xs_.nodes["data/updated"],
+		    ::testing::MatchesRegex("[A-Z][a-z]{2} [A-Z][a-z]{2} [ 1-3][0-9] "
+					    "[0-2][0-9]:[0-5][0-9]:[0-6][0-9] 2[0-9]{3}"));
+	EXPECT_EQ(xapi_writes(xs_),
+		  (std::vector<std::string>{"control/feature-balloon", "control/feature-memtune",
+					    "data/meminfo_total", "data/meminfo_free",
+					    "data/updated"}));
+
+	// Idle: nothing until the interval, then data/updated alone.
+	agent.tick(30000);
+	EXPECT_TRUE(xapi_writes(xs_).empty());
+	agent.tick(61000);
+	EXPECT_EQ(xapi_writes(xs_), std::vector<std::string>{"data/updated"});
+
+	// A move past the report's threshold is written at once, the control keys not again.
+	put("proc/meminfo", meminfo(500000));
+	agent.tick(67000);
+	EXPECT_EQ(xapi_writes(xs_),
+		  (std::vector<std::string>{"data/meminfo_free", "data/updated"}));
+	EXPECT_EQ(xs_.nodes["data/meminfo_free"], "500000");
+
+	// A reconnect writes every key again.
+	agent.force_publish("xenstore reconnected", Agent::Rewrite::every_key);
+	agent.tick(68000);
+	EXPECT_EQ(xapi_writes(xs_).size(), 5u);
+}
+
+TEST_F(AgentTest, XapiKeysOffInTheConfig)
+{
+	Config config;
+	config.xapi.enabled = false;
+	Agent agent = make_agent(config);
+	ASSERT_TRUE(agent.start().ok());
+	agent.tick(1000);
+	agent.tick(62000);
+	EXPECT_TRUE(xapi_writes(xs_).empty());
+	EXPECT_EQ(xs_.nodes.count("data/meminfo_total"), 0u);
+	EXPECT_EQ(xs_.nodes["data/memtune/seq"], "2");
+}
+
+TEST_F(AgentTest, ReadOnlyXapiKeyIsLoggedOnceAndSkippedUntilARewrite)
+{
+	// libxl creates ~/control read-only: the guest cannot create control/feature-*.
+	xs_.read_only = {"control/feature-balloon", "control/feature-memtune"};
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	::testing::internal::CaptureStderr();
+	agent.tick(1000);
+	agent.tick(62000);
+	agent.tick(123000);
+	const std::string log = ::testing::internal::GetCapturedStderr();
+	EXPECT_EQ(xs_.refused,
+		  (std::vector<std::string>{"control/feature-balloon", "control/feature-memtune"}));
+	EXPECT_THAT(log, HasSubstr("control/feature-memtune is read-only"));
+	EXPECT_EQ(log.find("control/feature-memtune is read-only"),
+		  log.rfind("control/feature-memtune is read-only"));
+	// The data keys and the report go on.
+	EXPECT_EQ(xs_.nodes["data/meminfo_total"], "1000000");
+	EXPECT_EQ(xs_.nodes["data/memtune/seq"], "3");
+
+	// A resume or a migration may bring a toolstack that lets the guest write them.
+	xs_.read_only.clear();
+	agent.force_publish("resumed after a suspend", Agent::Rewrite::every_key);
+	agent.tick(124000);
+	EXPECT_EQ(xs_.nodes["control/feature-memtune"], "1");
+}
+
+TEST_F(AgentTest, ReadOnlyXapiDataKeyDoesNotStopTheOthers)
+{
+	xs_.read_only = {"data/meminfo_free"};
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	::testing::internal::CaptureStderr();
+	agent.tick(1000);
+	agent.tick(7000); // the retry, without the refused key
+	const std::string log = ::testing::internal::GetCapturedStderr();
+	EXPECT_THAT(log, HasSubstr("data/meminfo_free: write data/meminfo_free: Permission denied"));
+	EXPECT_EQ(xs_.nodes["data/meminfo_total"], "1000000");
+	EXPECT_EQ(xs_.nodes.count("data/meminfo_free"), 0u);
+	EXPECT_FALSE(xs_.nodes["data/updated"].empty());
+	EXPECT_EQ(xs_.refused, std::vector<std::string>{"data/meminfo_free"});
 }
 
 TEST_F(AgentTest, HeartbeatWithNothingChangedWritesOnlySeq)

@@ -38,6 +38,8 @@ TEST(Config, ShippedExampleParsesToTheDefaults)
 	EXPECT_EQ(c.publish.swap_delta_kb, defaults.publish.swap_delta_kb);
 	EXPECT_EQ(c.publish.psi_delta_centi, defaults.publish.psi_delta_centi);
 	EXPECT_EQ(c.publish.rate_delta_pps, defaults.publish.rate_delta_pps);
+	EXPECT_EQ(c.xapi.enabled, defaults.xapi.enabled);
+	EXPECT_EQ(c.xapi.interval_ms, defaults.xapi.interval_ms);
 	EXPECT_EQ(c.floor_margin_kb, defaults.floor_margin_kb);
 }
 
