@@ -231,9 +231,14 @@ Result<bool> apply_setting(Config &c, std::string_view section, std::string_view
 			return set_bool(c.xapi.enabled);
 		if (key == "interval_s")
 			return set_ms_from_s(c.xapi.interval_ms, 10, 3600);
+	} else if (section == "init") {
+		if (key == "follow_balloon")
+			return set_bool(c.init_limits_follow);
+		if (key == "restore_on_stop")
+			return set_bool(c.init_limits_restore_on_stop);
 	} else {
 		return Error{fmt::format("unknown section {} (known: directives, reclaim, swap, report, "
-					 "xapi)",
+					 "xapi, init)",
 					 quote_for_message(section))};
 	}
 	return Error{fmt::format("unknown key {} in [{}]", quote_for_message(key), section)};

@@ -183,6 +183,8 @@ std::uint64_t Agent::tick(std::uint64_t now_ms)
 			note_trouble("", "");
 		}
 	}
+	if (init_limits_ && config_.init_limits_follow)
+		init_limits_->tick(kernel_);
 	if (config_.xapi.enabled && xs_.connected())
 		return std::min(decision.recheck_at_ms,
 				xapi_.tick(config_.xapi, config_.publish, sample->meminfo, now_ms,

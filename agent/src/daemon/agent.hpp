@@ -18,6 +18,7 @@
 #include "core/directive.hpp"
 #include "core/report.hpp"
 #include "core/swap_plan.hpp"
+#include "daemon/init_limits_follower.hpp"
 #include "daemon/xapi_publisher.hpp"
 #include "io/procfs.hpp"
 #include "io/swap.hpp"
@@ -62,6 +63,8 @@ public:
 	Outcome set_swap_mode(SwapMode mode, const std::string &source);
 
 	void replace_config(Config config) { config_ = std::move(config); }
+	// Init's limits follow the balloon from tick() while [init] follow_balloon says so.
+	void follow_init_limits(InitLimitsFollower *follower) { init_limits_ = follower; }
 	const Config &config() const { return config_; }
 
 	// State shown on D-Bus.
@@ -124,6 +127,7 @@ private:
 	SwapMode swap_mode_ = SwapMode::normal;
 	std::vector<ManagedSwap> managed_swaps_;
 	XapiPublisher xapi_;
+	InitLimitsFollower *init_limits_ = nullptr; // not owned; nullptr: not followed
 };
 
 // Combines the outcomes of a directive's parts: all applied -> applied, none -> refused.

@@ -2,6 +2,7 @@
 // a temporary directory.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <vector>
 
 #include "daemon/agent.hpp"
@@ -526,6 +528,115 @@ TEST_F(AgentTest, LocalReclaimIsBoundedByTheConfig)
 	Outcome out = agent.reclaim(4096, "test");
 	EXPECT_EQ(out.result, AckResult::refused);
 	EXPECT_EQ(get("sys/fs/cgroup/memory.reclaim"), "");
+}
+
+class FakeLimits : public io::ProcessLimits {
+public:
+	std::map<int, ProcessLimit> limits;
+	std::vector<int> sets;
+	io::Result<ProcessLimit> get(int resource) override { return limits.at(resource); }
+	io::Result<void> set(int resource, const ProcessLimit &limit) override
+	{
+		limits[resource] = limit;
+		sets.push_back(resource);
+		return {};
+	}
+};
+
+class InitLimitsTest : public AgentTest {
+protected:
+	void module(const char *state, std::uint64_t computed, std::uint64_t boot = 3511)
+	{
+		put("sys/kernel/xen_memtune/state", std::string(state) + "\n");
+		put("sys/kernel/xen_memtune/tunables/threads_max/computed",
+		    std::to_string(computed) + "\n");
+		put("sys/kernel/xen_memtune/tunables/threads_max/boot_value",
+		    std::to_string(boot) + "\n");
+	}
+	io::Procfs kernel() { return io::Procfs(root_ / "proc", root_ / "sys"); }
+	fs::path state_file() { return root_ / "run/xen-memtune/init-limits"; }
+
+	FakeLimits limits_;
+};
+
+TEST_F(InitLimitsTest, FollowASettledGrowThenShrinkAcrossARestart)
+{
+	// Booted at 512 MiB: threads-max 3511, init's limits 1755 (a real 6.1 guest).
+	limits_.limits = {{RLIMIT_NPROC, {1755, 1755}}, {RLIMIT_SIGPENDING, {1755, 1755}}};
+	{
+		InitLimitsFollower follower(limits_, state_file());
+		module("settling", 23000);
+		follower.tick(kernel());
+		EXPECT_TRUE(limits_.sets.empty()); // not settled yet
+		module("idle", 23000);
+		follower.tick(kernel());
+		EXPECT_EQ(limits_.limits[RLIMIT_NPROC], (ProcessLimit{11500, 11500}));
+		EXPECT_EQ(limits_.limits[RLIMIT_SIGPENDING], (ProcessLimit{11500, 11500}));
+		follower.tick(kernel()); // nothing new: nothing written
+		EXPECT_EQ(limits_.sets.size(), 2u);
+	}
+	EXPECT_EQ(get("run/xen-memtune/init-limits"),
+		  "nproc 11500 11500\nsigpending 11500 11500\n");
+	// A restarted agent (a package upgrade) still knows 11500 is its own.
+	InitLimitsFollower restarted(limits_, state_file());
+	module("idle", 3511);
+	restarted.tick(kernel());
+	EXPECT_EQ(limits_.limits[RLIMIT_NPROC], (ProcessLimit{1755, 1755}));
+	EXPECT_EQ(limits_.limits[RLIMIT_SIGPENDING], (ProcessLimit{1755, 1755}));
+}
+
+TEST_F(InitLimitsTest, AnAdministratorsLimitWins)
+{
+	limits_.limits = {{RLIMIT_NPROC, {4096, 4096}}, {RLIMIT_SIGPENDING, {1755, 1755}}};
+	InitLimitsFollower follower(limits_, state_file());
+	module("idle", 23000);
+	follower.tick(kernel());
+	EXPECT_EQ(limits_.limits[RLIMIT_NPROC], (ProcessLimit{4096, 4096}));
+	EXPECT_EQ(limits_.limits[RLIMIT_SIGPENDING], (ProcessLimit{11500, 11500}));
+	EXPECT_EQ(limits_.sets, std::vector<int>{RLIMIT_SIGPENDING});
+}
+
+TEST_F(InitLimitsTest, RestoreOnlyWhatTheAgentWrote)
+{
+	limits_.limits = {{RLIMIT_NPROC, {1755, 1755}}, {RLIMIT_SIGPENDING, {1755, 1755}}};
+	InitLimitsFollower follower(limits_, state_file());
+	module("idle", 23000);
+	follower.tick(kernel());
+	limits_.limits[RLIMIT_SIGPENDING] = {9999, 9999}; // the administrator, since
+	follower.restore(kernel());
+	EXPECT_EQ(limits_.limits[RLIMIT_NPROC], (ProcessLimit{1755, 1755}));
+	EXPECT_EQ(limits_.limits[RLIMIT_SIGPENDING], (ProcessLimit{9999, 9999}));
+	EXPECT_EQ(get("run/xen-memtune/init-limits"), "sigpending 11500 11500\n");
+}
+
+TEST_F(InitLimitsTest, NoModuleNothingDone)
+{
+	limits_.limits = {{RLIMIT_NPROC, {1755, 1755}}, {RLIMIT_SIGPENDING, {1755, 1755}}};
+	put("run/xen-memtune/init-limits", "nproc lots\n"); // a damaged file: logged, ignored
+	InitLimitsFollower follower(limits_, state_file());
+	follower.tick(kernel());
+	Agent agent = make_agent();
+	agent.follow_init_limits(&follower);
+	ASSERT_TRUE(agent.start().ok());
+	agent.tick(1000);
+	EXPECT_TRUE(limits_.sets.empty());
+}
+
+TEST_F(InitLimitsTest, TheAgentFollowsOnlyWhenTheConfigSaysSo)
+{
+	limits_.limits = {{RLIMIT_NPROC, {1755, 1755}}, {RLIMIT_SIGPENDING, {1755, 1755}}};
+	module("idle", 23000);
+	InitLimitsFollower follower(limits_, state_file());
+	Config off;
+	off.init_limits_follow = false;
+	Agent agent = make_agent(off);
+	agent.follow_init_limits(&follower);
+	ASSERT_TRUE(agent.start().ok());
+	agent.tick(1000);
+	EXPECT_TRUE(limits_.sets.empty());
+	agent.replace_config(Config{});
+	agent.tick(2000);
+	EXPECT_EQ(limits_.limits[RLIMIT_NPROC], (ProcessLimit{11500, 11500}));
 }
 
 TEST(CombineOutcomes, Table)

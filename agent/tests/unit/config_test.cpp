@@ -31,6 +31,8 @@ TEST(Config, NoFilesGivesDefaults)
 	EXPECT_EQ(c->fast_device_patterns, std::vector<std::string>{"/dev/zram*"});
 	EXPECT_TRUE(c->xapi.enabled);
 	EXPECT_EQ(c->xapi.interval_ms, 60000u);
+	EXPECT_TRUE(c->init_limits_follow);
+	EXPECT_FALSE(c->init_limits_restore_on_stop);
 }
 
 TEST(Config, ParsesEveryKey)
@@ -61,7 +63,10 @@ TEST(Config, ParsesEveryKey)
 			   "floor_margin_kb = 0\n"
 			   "[xapi]\n"
 			   "enabled = no\n"
-			   "interval_s = 120\n");
+			   "interval_s = 120\n"
+			   "[init]\n"
+			   "follow_balloon = no\n"
+			   "restore_on_stop = yes\n");
 	ASSERT_TRUE(c) << c.error().message;
 	EXPECT_FALSE(c->honour_dom0);
 	EXPECT_EQ(c->allowed_modes, (std::vector<SwapMode>{SwapMode::normal, SwapMode::avoid_disk}));
@@ -86,6 +91,8 @@ TEST(Config, ParsesEveryKey)
 	EXPECT_EQ(c->floor_margin_kb, 0u);
 	EXPECT_FALSE(c->xapi.enabled);
 	EXPECT_EQ(c->xapi.interval_ms, 120000u);
+	EXPECT_FALSE(c->init_limits_follow);
+	EXPECT_TRUE(c->init_limits_restore_on_stop);
 }
 
 TEST(Config, EmptyListsAreAllowed)
@@ -150,6 +157,8 @@ TEST(Config, ErrorsNameFileAndLine)
 		{"[xapi]\ninterval_s = 3601\n", "agent.conf:2: interval_s 3601 is outside 10..3600"},
 		{"[xapi]\ninterval_s = -60\n", "agent.conf:2: interval_s \"-60\""},
 		{"[xapi]\nmeminfo = 1\n", "agent.conf:2: unknown key \"meminfo\" in [xapi]"},
+		{"[init]\nfollow_balloon = 2\n", "agent.conf:2: follow_balloon \"2\" is not yes or no"},
+		{"[init]\nnproc = 1\n", "agent.conf:2: unknown key \"nproc\" in [init]"},
 		{"[directives]\nhonour_dom0 = yes\0\n"s, "agent.conf:2: NUL byte"},
 		{"[directives]\n# " + std::string(300, 'x') + "\n", "agent.conf:2: line too long"},
 		{std::string(70000, '#'), "file too large"},
