@@ -14,11 +14,13 @@ BUILD   ?= $(CURDIR)/build
 DESTDIR ?=
 PREFIX  ?= /usr
 DKMS_NAME    := xen-memtune
-DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf 2>/dev/null)
+# The one version, debian/changelog's (dkms.conf and the packages take it from there).
+VERSION      := $(shell sed -n '1s/^[^ ]* (\([^)-]*\).*/\1/p' debian/changelog)
+DKMS_VERSION := $(VERSION)
 
 .PHONY: all deps-kmod deps-agent deps-kunit deps-e2e deps-fuzz kmod kmod-check agent \
 	agent-test fuzz kunit selftests check e2e demo golden bench install dkms-add dkms-build \
-	dkms-install dkms-remove dkms-check clean
+	dkms-install dkms-remove dkms-check deps-deb deb deb-check clean
 
 all: kmod agent
 
@@ -98,7 +100,7 @@ dkms-add: deps-kmod
 	-dkms remove $(DKMS_FLAGS) -m $(DKMS_NAME) -v $(DKMS_VERSION) --all >/dev/null 2>&1
 	rm -rf $(DKMS_COPY)
 	mkdir -p $(DKMS_COPY)/kmod
-	cp dkms.conf $(DKMS_COPY)/
+	sed 's/#MODULE_VERSION#/$(DKMS_VERSION)/' dkms.conf >$(DKMS_COPY)/dkms.conf
 	cp kmod/Kbuild kmod/Makefile kmod/*.c kmod/*.h $(DKMS_COPY)/kmod/
 	dkms add $(DKMS_FLAGS) -m $(DKMS_NAME) -v $(DKMS_VERSION)
 dkms-build: dkms-add
@@ -113,6 +115,23 @@ dkms-remove:
 dkms-check: deps-kmod
 	scripts/install-deps.sh dkms
 	KVER=$(KVER) tests/dkms/run.sh
+
+# Debian packages from this tree (debian/): xen-memtune-dkms, xen-memtuned, memtunectl and
+# xen-memtune-dom0, written to $(DEB_OUT) with lintian's verdict. The agent's tests are not run
+# again (DEB_BUILD_OPTIONS=nocheck; `make agent-test` runs them); DEB_BUILD_OPTIONS= runs them.
+# The package build uses its own copy of the tree, so build/ and the worktree stay as they are.
+DEB_OUT ?= $(BUILD)/deb
+DEB_BUILD_OPTIONS ?= nocheck
+deps-deb:
+	@scripts/install-deps.sh agent deb
+deb: deps-deb
+	DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS)" scripts/build-deb.sh $(DEB_OUT)
+
+# Installs, upgrades and purges the packages on this machine and checks what is left: run it
+# only on a machine you can throw away (root, DKMS builds the module for the installed headers).
+deb-check: deb
+	scripts/install-deps.sh dkms
+	tests/deb/check.sh $(DEB_OUT)
 
 clean:
 	-$(MAKE) -C kmod KDIR=$(KDIR) clean

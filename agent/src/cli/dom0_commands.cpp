@@ -153,6 +153,22 @@ void print_answer(const Domain &domain, const Answer &answer)
 		   answer.reason.empty() ? "" : ": ", answer.reason);
 }
 
+// The guest's answer as `directive --json` prints it (schema in docs/memtunectl.8).
+nlohmann::json answer_json(const Answer &answer)
+{
+	return {{"seq", answer.seq}, {"result", answer.result}, {"reason", answer.reason}};
+}
+
+nlohmann::json domain_json(const Domain &domain)
+{
+	return {{"name", domain.name}, {"domid", domain.domid}};
+}
+
+std::int64_t elapsed_ms(Clock::duration elapsed)
+{
+	return std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
+}
+
 // ---- domains --------------------------------------------------------------------------------
 
 // CPU seconds per domid from `xl list` (its Time(s) column).
@@ -379,7 +395,13 @@ int run_directive(const Dom0Options &options, const std::string &domain_text,
 	auto answer = send_directive(**xs, *domain, request, options.timeout);
 	if (answer.result.empty())
 		return answer.status;
-	print_answer(*domain, answer);
+	if (options.json) {
+		nlohmann::json out = domain_json(*domain);
+		out.update(answer_json(answer));
+		fmt::print("{}\n", out.dump(2));
+	} else {
+		print_answer(*domain, answer);
+	}
 	return answer.status;
 }
 
@@ -463,7 +485,28 @@ int run_shrink(const Dom0Options &options, const std::string &domain_text, std::
 			   size_kb);
 		return exit_usage;
 	}
-	fmt::print("{}: shrink {} -> {}\n", describe(domain), format_kb(*target_kb), format_kb(size_kb));
+	// --json: one object once the shrink ends, however it ends (schema in docs/memtunectl.8);
+	// without it, one line per step as it happens. Messages on stderr either way.
+	nlohmann::json out = domain_json(domain);
+	out.update({{"from_kb", *target_kb}, {"to_kb", size_kb}, {"steps", nlohmann::json::array()}});
+	auto finish = [&](int status, const char *result) {
+		if (options.json) {
+			out["result"] = result;
+			out["elapsed_ms"] = elapsed_ms(Clock::now() - total_start);
+			fmt::print("{}\n", out.dump(2));
+		}
+		return status;
+	};
+	auto step_done = [&](nlohmann::json step, Clock::time_point started) {
+		step["elapsed_ms"] = elapsed_ms(Clock::now() - started);
+		out["steps"].push_back(std::move(step));
+	};
+	auto say = [&](const std::string &line) {
+		if (!options.json)
+			fmt::print("{}\n", line);
+	};
+	say(fmt::format("{}: shrink {} -> {}", describe(domain), format_kb(*target_kb),
+			format_kb(size_kb)));
 
 	// Step 1: ask the guest to give back page cache, so the balloon finds free pages.
 	auto report = read_report(xs, domain);
@@ -475,15 +518,18 @@ int run_shrink(const Dom0Options &options, const std::string &domain_text, std::
 		request.reclaim_kb = ask_kb;
 		auto answer = send_directive(xs, domain, request, options.timeout);
 		if (answer.result.empty())
-			return answer.status;
-		fmt::print("  reclaim {}: directive {} {} in {}{}{}\n", format_kb(ask_kb), answer.seq,
-			   answer.result, format_elapsed(Clock::now() - step),
-			   answer.reason.empty() ? "" : ": ", answer.reason);
+			return finish(answer.status, answer.status == exit_timeout ? "timeout" : "failed");
+		say(fmt::format("  reclaim {}: directive {} {} in {}{}{}", format_kb(ask_kb),
+				answer.seq, answer.result, format_elapsed(Clock::now() - step),
+				answer.reason.empty() ? "" : ": ", answer.reason));
+		nlohmann::json reclaim = {{"step", "reclaim"}, {"reclaim_kb", ask_kb}};
+		reclaim.update(answer_json(answer));
+		step_done(std::move(reclaim), step);
 		if (answer.result == "refused") {
 			fmt::print(stderr, "memtunectl: {} refused to reclaim: {}; nothing was changed "
 					   "(use --reclaim SIZE to ask for less, or --reclaim 0)\n",
 				   describe(domain), answer.reason);
-			return exit_refused;
+			return finish(exit_refused, "refused");
 		}
 		// The agent publishes a fresh report after answering; its floor is the one to check.
 		(void)wait_until(xs, Clock::now() + std::chrono::seconds(5), [&] {
@@ -495,11 +541,14 @@ int run_shrink(const Dom0Options &options, const std::string &domain_text, std::
 	// Step 2: never below the floor the guest publishes.
 	auto floor_kb = strict_u64(report, "floor-kb");
 	std::string floor_reason = printable(report.count("floor-reason") ? report["floor-reason"] : "");
+	step_done({{"step", "floor"}, {"floor_kb", json_number(floor_kb)},
+		   {"floor_reason", floor_reason}},
+		  Clock::now());
 	if (!floor_kb && !force) {
 		fmt::print(stderr, "memtunectl: {} publishes no floor (data/memtune/floor-kb): is "
 				   "xen-memtuned running there? Use --force to shrink without it\n",
 			   describe(domain));
-		return exit_refused;
+		return finish(exit_refused, "refused");
 	}
 	if (floor_kb && size_kb < *floor_kb) {
 		fmt::print(stderr, "memtunectl: refused: {} is below the floor of {}, {}{}{}{}; the "
@@ -507,10 +556,10 @@ int run_shrink(const Dom0Options &options, const std::string &domain_text, std::
 			   format_kb(size_kb), describe(domain), format_kb(*floor_kb),
 			   floor_reason.empty() ? "" : " (", floor_reason, floor_reason.empty() ? "" : ")",
 			   *floor_kb);
-		return exit_refused;
+		return finish(exit_refused, "refused");
 	}
 	if (floor_kb)
-		fmt::print("  floor {}: {} is above it\n", format_kb(*floor_kb), format_kb(size_kb));
+		say(fmt::format("  floor {}: {} is above it", format_kb(*floor_kb), format_kb(size_kb)));
 
 	// Step 3: the toolstack sets the target (libxl writes memory/target and the maximum).
 	auto step = Clock::now();
@@ -522,15 +571,16 @@ int run_shrink(const Dom0Options &options, const std::string &domain_text, std::
 	if (!mem_set) {
 		fmt::print(stderr, "memtunectl: cannot run {}: {} (use --xl PATH)\n", options.xl,
 			   mem_set.error().message);
-		return exit_toolstack;
+		return finish(exit_toolstack, "toolstack-failed");
 	}
 	if (mem_set->exit_status != 0) {
 		fmt::print(stderr, "memtunectl: {} mem-set {} {}k failed with status {}: {}\n",
 			   options.xl, domain.domid, size_kb, mem_set->exit_status,
 			   printable(mem_set->output, 400));
-		return exit_toolstack;
+		return finish(exit_toolstack, "toolstack-failed");
 	}
-	fmt::print("  xl mem-set: {}\n", format_elapsed(Clock::now() - step));
+	say(fmt::format("  xl mem-set: {}", format_elapsed(Clock::now() - step)));
+	step_done({{"step", "mem-set"}}, step);
 
 	// Step 4: the balloon reaches the target (agent report) and the module applies its values:
 	// kmod/target-kb, the memory/target its last settled pass followed, equals the target
@@ -592,34 +642,37 @@ int run_shrink(const Dom0Options &options, const std::string &domain_text, std::
 	auto deadline = step + options.timeout;
 	auto ballooned = wait_until(xs, deadline, balloon_done);
 	if (!ballooned)
-		return xenstore_failure(ballooned.error());
+		return finish(xenstore_failure(ballooned.error()), "failed");
 	if (!*ballooned) {
 		auto now = read_report(xs, domain);
 		fmt::print(stderr, "memtunectl: the balloon of {} did not reach {} within {} s "
 				   "(balloon now {}); the target stays set: check `xl list` and the guest\n",
 			   describe(domain), format_kb(size_kb), options.timeout.count() / 1000,
 			   size_cell(strict_u64(now, "balloon-current-kb")));
-		return exit_timeout;
+		return finish(exit_timeout, "timeout");
 	}
 	if (stalled())
-		return exit_timeout;
-	fmt::print("  balloon at target: {}\n", format_elapsed(Clock::now() - step));
+		return finish(exit_timeout, "stalled");
+	say(fmt::format("  balloon at target: {}", format_elapsed(Clock::now() - step)));
+	step_done({{"step", "balloon"}}, step);
 	step = Clock::now();
 	auto applied = wait_until(xs, deadline, module_done);
 	if (!applied)
-		return xenstore_failure(applied.error());
+		return finish(xenstore_failure(applied.error()), "failed");
 	if (!*applied) {
 		fmt::print(stderr, "memtunectl: the xen_memtune module in {} did not report an apply "
 				   "after the mem-set within {} s: is it loaded (lsmod | grep xen_memtune)?\n",
 			   describe(domain), options.timeout.count() / 1000);
-		return exit_timeout;
+		return finish(exit_timeout, "timeout");
 	}
 	auto kmod = read_report(xs, domain, "/kmod");
-	fmt::print("  module applied: {} (applied-kb {})\n", format_elapsed(Clock::now() - step),
-		   text_cell(kmod, "applied-kb"));
-	fmt::print("{}: now {} ({} in all)\n", describe(domain), format_kb(size_kb),
-		   format_elapsed(Clock::now() - total_start));
-	return exit_ok;
+	say(fmt::format("  module applied: {} (applied-kb {})", format_elapsed(Clock::now() - step),
+			text_cell(kmod, "applied-kb")));
+	step_done({{"step", "module"}, {"applied_kb", json_number(strict_u64(kmod, "applied-kb"))}},
+		  step);
+	say(fmt::format("{}: now {} ({} in all)", describe(domain), format_kb(size_kb),
+			format_elapsed(Clock::now() - total_start)));
+	return finish(exit_ok, "done");
 }
 
 } // namespace memtune::cli

@@ -48,6 +48,27 @@ nlohmann::json typed(const std::string &key, const std::string &value)
 	return printable(value, 400);
 }
 
+// A tunable's value file ("4096 87380 6291456", one number or several) as a list of numbers;
+// null when the file could not be read or holds anything else.
+nlohmann::json value_list_json(const std::string &text)
+{
+	nlohmann::json list = nlohmann::json::array();
+	std::size_t start = 0;
+	while (start <= text.size()) {
+		std::size_t end = text.find_first_of(" \t", start);
+		if (end == std::string::npos)
+			end = text.size();
+		if (end > start) {
+			auto number = parse_u64(std::string_view(text).substr(start, end - start), "value");
+			if (!number)
+				return nullptr;
+			list.push_back(*number);
+		}
+		start = end + 1;
+	}
+	return list.empty() ? nlohmann::json(nullptr) : list;
+}
+
 // A report value for people: sizes in MiB, the rest as written.
 std::string shown(const std::string &key, const std::string &value)
 {
@@ -252,7 +273,8 @@ int run_tunables(const std::string &sysfs_root, bool json)
 			while (!value.empty() && (value.back() == '\n' || value.back() == ' '))
 				value.pop_back();
 			row.push_back(value);
-			out[name][file] = value;
+			out[name][file] = std::string_view(file) == "owner" ? nlohmann::json(value)
+									    : value_list_json(value);
 		}
 		rows.push_back(std::move(row));
 	}

@@ -94,7 +94,9 @@ int main(int argc, char **argv)
 	std::optional<std::uint32_t> directive_swappiness;
 	std::uint64_t directive_lifetime = 60;
 	double directive_timeout = 30;
+	bool directive_json = false;
 	auto *directive = app.add_subcommand("directive", "Dom0: send a directive and wait for the answer");
+	directive->add_flag("--json", directive_json, "print the answer as JSON");
 	directive->add_option("DOMAIN", directive_domain, "domain name or domid")->required();
 	directive->add_option("--swap-mode", directive_mode, "normal, prefer-fast or avoid-disk");
 	directive->add_option("--reclaim", directive_reclaim, "page cache to give back (512M, 2G)");
@@ -110,8 +112,10 @@ int main(int argc, char **argv)
 	std::string shrink_domain, shrink_size, shrink_reclaim;
 	bool shrink_force = false;
 	double shrink_timeout = 180;
+	bool shrink_json = false;
 	auto *shrink = app.add_subcommand(
 		"shrink", "Dom0: coordinated shrink: reclaim, check the floor, xl mem-set, wait");
+	shrink->add_flag("--json", shrink_json, "print the steps as JSON at the end");
 	shrink->add_option("DOMAIN", shrink_domain, "domain name or domid")->required();
 	shrink->add_option("SIZE", shrink_size, "new target (512M, 2G)")->required();
 	shrink->add_option("--reclaim", shrink_reclaim,
@@ -176,6 +180,7 @@ int main(int argc, char **argv)
 		request.swappiness = directive_swappiness;
 		request.lifetime_s = directive_lifetime;
 		dom0.timeout = seconds(directive_timeout);
+		dom0.json = directive_json;
 		return run_directive(dom0, directive_domain, request);
 	}
 	if (arbiter_status->parsed())
@@ -193,6 +198,7 @@ int main(int argc, char **argv)
 				return exit_usage;
 		}
 		dom0.timeout = seconds(shrink_timeout);
+		dom0.json = shrink_json;
 		return run_shrink(dom0, shrink_domain, *size_kb, reclaim_kb, shrink_force);
 	}
 	return exit_usage;

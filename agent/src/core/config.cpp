@@ -142,8 +142,19 @@ Result<bool> apply_setting(Config &c, std::string_view section, std::string_view
 		}
 		if (key == "floor_margin_kb")
 			return set.u64(c.floor_margin_kb, 0, big);
+	} else if (section == "xapi") {
+		if (key == "enabled")
+			return set.boolean(c.xapi.enabled);
+		if (key == "interval_s")
+			return set.seconds_as_ms(c.xapi.interval_ms, 10, 3600);
+	} else if (section == "init") {
+		if (key == "follow_balloon")
+			return set.boolean(c.init_limits_follow);
+		if (key == "restore_on_stop")
+			return set.boolean(c.init_limits_restore_on_stop);
 	} else {
-		return Error{fmt::format("unknown section {} (known: directives, reclaim, swap, report)",
+		return Error{fmt::format("unknown section {} (known: directives, reclaim, swap, report, "
+					 "xapi, init)",
 					 quote_for_message(section))};
 	}
 	return Error{fmt::format("unknown key {} in [{}]", quote_for_message(key), section)};

@@ -30,6 +30,12 @@
 //   psi_delta = 5.00
 //   rate_delta_pps = 100
 //   floor_margin_kb = 65536           ; headroom the published floor keeps
+//   [xapi]
+//   enabled = yes                     ; also publish XAPI's keys (core/xapi_keys.hpp)
+//   interval_s = 60                   ; their cadence (XAPI's agents: 60-120 s)
+//   [init]
+//   follow_balloon = yes              ; pid 1's RLIMIT_NPROC/SIGPENDING follow threads-max / 2
+//   restore_on_stop = no              ; put the boot values back when the agent stops
 //
 // An unknown section or key, a bad value or an inconsistent pair (swappiness_min > max) is an
 // Error naming the file and line: "/etc/xen-memtune/agent.conf.d/10-site.conf:4: ...".
@@ -43,6 +49,7 @@
 #include "core/ini.hpp"
 #include "core/report.hpp"
 #include "core/result.hpp"
+#include "core/xapi_keys.hpp"
 
 namespace memtune {
 
@@ -71,6 +78,11 @@ struct Config {
 	// [report]
 	PublishPolicy publish;
 	std::uint64_t floor_margin_kb = 65536;
+	// [xapi]
+	XapiPolicy xapi;
+	// [init]
+	bool init_limits_follow = true;
+	bool init_limits_restore_on_stop = false;
 
 	bool mode_allowed(SwapMode mode) const;
 };

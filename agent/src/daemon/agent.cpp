@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <variant>
 
@@ -73,7 +74,8 @@ Outcome combine_outcomes(const std::vector<Outcome> &parts)
 }
 
 Agent::Agent(Config config, io::XenStore &xenstore, io::Procfs kernel, io::SwapSyscalls &swap)
-	: config_(std::move(config)), xs_(xenstore), kernel_(std::move(kernel)), swap_(swap)
+	: config_(std::move(config)), xs_(xenstore), kernel_(std::move(kernel)), swap_(swap),
+	  xapi_(xenstore)
 {
 }
 
@@ -105,8 +107,10 @@ void Agent::force_publish(std::string why, Rewrite rewrite)
 	if (!force_)
 		force_why_ = std::move(why);
 	force_ = true;
-	if (rewrite == Rewrite::every_key)
+	if (rewrite == Rewrite::every_key) {
 		rewrite_all_ = true;
+		xapi_.rewrite_all();
+	}
 }
 
 io::Result<Agent::KernelSample> Agent::sample_kernel()
@@ -188,6 +192,12 @@ std::uint64_t Agent::tick(std::uint64_t now_ms)
 			note_trouble("", "");
 		}
 	}
+	if (init_limits_ && config_.init_limits_follow)
+		init_limits_->tick(kernel_);
+	if (config_.xapi.enabled && xs_.connected())
+		return std::min(decision.recheck_at_ms,
+				xapi_.tick(config_.xapi, config_.publish, sample->meminfo, now_ms,
+					   std::time(nullptr)));
 	return decision.recheck_at_ms;
 }
 

@@ -3,7 +3,7 @@
 // these methods from sd-event callbacks, tests call them directly.
 //
 // Follow the data: tick() -> sample_kernel() -> core assemble_report/should_publish ->
-// publish_report(); directive watch -> on_directive_event() -> core parse_directive ->
+// publish_report(), and XAPI's keys beside it (xapi_publisher.hpp); directive watch -> on_directive_event() -> core parse_directive ->
 // apply_directive() -> swap/reclaim/swappiness (io) -> write_ack() + journal + on_answered.
 #pragma once
 
@@ -18,6 +18,8 @@
 #include "core/directive.hpp"
 #include "core/report.hpp"
 #include "core/swap_plan.hpp"
+#include "daemon/init_limits_follower.hpp"
+#include "daemon/xapi_publisher.hpp"
 #include "io/procfs.hpp"
 #include "io/swap.hpp"
 #include "io/xenstore.hpp"
@@ -61,6 +63,8 @@ public:
 	Outcome set_swap_mode(SwapMode mode, const std::string &source);
 
 	void replace_config(Config config) { config_ = std::move(config); }
+	// Init's limits follow the balloon from tick() while [init] follow_balloon says so.
+	void follow_init_limits(InitLimitsFollower *follower) { init_limits_ = follower; }
 	const Config &config() const { return config_; }
 
 	// State shown on D-Bus.
@@ -123,6 +127,8 @@ private:
 	std::optional<Ack> last_ack_;
 	SwapMode swap_mode_ = SwapMode::normal;
 	std::vector<ManagedSwap> managed_swaps_;
+	XapiPublisher xapi_;
+	InitLimitsFollower *init_limits_ = nullptr; // not owned; nullptr: not followed
 };
 
 // Combines the outcomes of a directive's parts: all applied -> applied, none -> refused.

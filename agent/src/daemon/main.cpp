@@ -13,6 +13,7 @@
 #include "daemon/dbus_service.hpp"
 #include "daemon/event_loop.hpp"
 #include "io/journal.hpp"
+#include "io/limits.hpp"
 #include "io/procfs.hpp"
 #include "io/swap.hpp"
 #include "io/xenstore.hpp"
@@ -31,6 +32,7 @@ struct Options {
 	bool debug = false;
 	unsigned sample_ms = 1000;
 	bool check_config = false;
+	std::string state_dir = "/run/xen-memtune";
 };
 
 int fail(const std::string &message)
@@ -61,6 +63,8 @@ int main(int argc, char **argv)
 		->check(CLI::Range(100u, 60000u))
 		->capture_default_str();
 	app.add_flag("--check-config", opt.check_config, "Validate the config and exit");
+	app.add_option("--state-dir", opt.state_dir, "Where what must outlive a restart is kept")
+		->capture_default_str();
 	CLI11_PARSE(app, argc, argv);
 
 	io::set_log_target(opt.log_target == "journal"  ? io::LogTarget::journal
@@ -91,6 +95,9 @@ int main(int argc, char **argv)
 
 	io::KernelSwap swap;
 	daemon::Agent agent{*config, **xenstore, kernel, swap};
+	io::InitProcessLimits init_limits;
+	daemon::InitLimitsFollower init_follower{init_limits, opt.state_dir + "/init-limits"};
+	agent.follow_init_limits(&init_follower);
 	if (auto started = agent.start(); !started)
 		return fail("preflight: xenstore: " + started.error().message);
 
@@ -124,5 +131,8 @@ int main(int argc, char **argv)
 	}
 
 	io::log_message(LOG_INFO, "started");
-	return (*loop)->run();
+	const int status = (*loop)->run();
+	if (agent.config().init_limits_restore_on_stop)
+		init_follower.restore(kernel);
+	return status;
 }

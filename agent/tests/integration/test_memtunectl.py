@@ -190,6 +190,139 @@ class RefusingGuest(MemtunectlCase):
         self.assertEqual(self.dom0.read(f"{HOME}/memory/target"), "1048576")
 
 
+class RefusingGuestJson(MemtunectlCase):
+    answer = staticmethod(lambda seq, values: ("refused", "reclaim-kb above the local maximum"))
+
+    def test_refused_directive_json(self):
+        out = self.run_ctl("directive", "guest1", "--reclaim", "2G", "--json")
+        self.assertEqual(out.returncode, 5)
+        self.assertEqual(json.loads(out.stdout),
+                         {"name": "guest1", "domid": 5, "seq": 1, "result": "refused",
+                          "reason": "reclaim-kb above the local maximum"})
+
+    def test_shrink_json_stops_at_the_refused_reclaim(self):
+        out = self.run_ctl("--xl", FAKE_XL, "shrink", "guest1", "768M", "--json",
+                           "--timeout", "20")
+        self.assertEqual(out.returncode, 5)
+        shrink = json.loads(out.stdout)
+        self.assertEqual(shrink["result"], "refused")
+        self.assertEqual([s["step"] for s in shrink["steps"]], ["reclaim"])
+        self.assertEqual(shrink["steps"][0]["result"], "refused")
+        self.assertEqual(shrink["steps"][0]["reclaim_kb"], 256 * 1024)
+
+
+# The --json schemas docs/memtunectl.8 promises: every key, its type, nothing else.
+DIRECTIVE_KEYS = {"name": str, "domid": int, "seq": int, "result": str, "reason": str}
+SHRINK_KEYS = {"name": str, "domid": int, "from_kb": int, "to_kb": int, "steps": list,
+               "result": str, "elapsed_ms": int}
+STEP_KEYS = {
+    "reclaim": {"step": str, "reclaim_kb": int, "seq": int, "result": str, "reason": str,
+                "elapsed_ms": int},
+    "floor": {"step": str, "floor_kb": (int, type(None)), "floor_reason": str,
+              "elapsed_ms": int},
+    "mem-set": {"step": str, "elapsed_ms": int},
+    "balloon": {"step": str, "elapsed_ms": int},
+    "module": {"step": str, "applied_kb": (int, type(None)), "elapsed_ms": int},
+}
+DOMAIN_KEYS = {"name", "domid", "target_kb", "version", "mem_total_kb", "mem_available_kb",
+               "reclaimable_kb", "swap_total_kb", "swap_used_kb", "swap_in_pps",
+               "swap_out_pps", "refault_pps", "psi_some_avg10", "psi_some_avg60",
+               "psi_full_avg10", "psi_full_avg60", "balloon_current_kb", "balloon_target_kb",
+               "target_reached", "floor_kb", "floor_reason", "report_seq", "cpu_percent"}
+
+
+class Json(MemtunectlCase):
+    def assertSchema(self, value, schema):
+        self.assertEqual(set(value), set(schema), value)
+        for key, kind in schema.items():
+            self.assertIsInstance(value[key], kind, key)
+            self.assertNotIsInstance(value[key], bool, key)  # bool is an int to Python
+
+    def test_directive(self):
+        out = self.run_ctl("directive", "guest1", "--swappiness", "30", "--json")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        answer = json.loads(out.stdout)
+        self.assertSchema(answer, DIRECTIVE_KEYS)
+        self.assertEqual(answer, {"name": "guest1", "domid": 5, "seq": 1, "result": "applied",
+                                  "reason": ""})
+
+    def test_directive_timeout_prints_no_json(self):
+        self.guest.answer = lambda seq, values: (None, None)
+        out = self.run_ctl("directive", "guest1", "--swappiness", "10", "--timeout", "1",
+                           "--json")
+        self.assertEqual(out.returncode, 4)
+        self.assertEqual(out.stdout, "")
+        self.assertIn("no answer from guest1", out.stderr)
+
+    def test_shrink_done(self):
+        out = self.run_ctl("--xl", FAKE_XL, "shrink", "guest1", "768M", "--json",
+                           "--timeout", "20")
+        self.assertEqual(out.returncode, 0, out.stderr + out.stdout)
+        shrink = json.loads(out.stdout)
+        self.assertSchema(shrink, SHRINK_KEYS)
+        self.assertEqual([s["step"] for s in shrink["steps"]],
+                         ["reclaim", "floor", "mem-set", "balloon", "module"])
+        for step in shrink["steps"]:
+            self.assertSchema(step, STEP_KEYS[step["step"]])
+        self.assertEqual((shrink["name"], shrink["domid"], shrink["from_kb"], shrink["to_kb"],
+                          shrink["result"]), ("guest1", 5, 1048576, 768 * 1024, "done"))
+        steps = {s["step"]: s for s in shrink["steps"]}
+        self.assertEqual((steps["reclaim"]["reclaim_kb"], steps["reclaim"]["result"]),
+                         (256 * 1024, "applied"))
+        self.assertEqual(steps["floor"]["floor_kb"], 417792)
+        self.assertEqual(steps["floor"]["floor_reason"], REPORT["floor-reason"])
+        self.assertEqual(steps["module"]["applied_kb"], 768 * 1024)
+        self.assertGreaterEqual(shrink["elapsed_ms"],
+                                sum(s["elapsed_ms"] for s in shrink["steps"]))
+
+    def test_shrink_below_the_floor(self):
+        out = self.run_ctl("--xl", FAKE_XL, "shrink", "guest1", "300M", "--reclaim", "0",
+                           "--json")
+        self.assertEqual(out.returncode, 5, out.stderr)
+        shrink = json.loads(out.stdout)
+        self.assertEqual(shrink["result"], "refused")
+        self.assertEqual([s["step"] for s in shrink["steps"]], ["floor"])
+        self.assertIn("below the floor", out.stderr)
+
+    def test_shrink_toolstack_failure(self):
+        out = self.run_ctl("--xl", FAKE_XL, "shrink", "guest1", "768M", "--reclaim", "0",
+                           "--json", env={"FAKE_XL_FAIL": "1"})
+        self.assertEqual(out.returncode, 6)
+        shrink = json.loads(out.stdout)
+        self.assertEqual(shrink["result"], "toolstack-failed")
+        self.assertEqual([s["step"] for s in shrink["steps"]], ["floor"])
+
+    def test_domains_keys(self):
+        out = self.run_ctl("domains", "--json", "--interval", "0")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        domains = json.loads(out.stdout)
+        self.assertEqual(len(domains), 1)
+        self.assertEqual(set(domains[0]), DOMAIN_KEYS)
+
+    def test_tunables(self):
+        with tempfile.TemporaryDirectory() as sysfs:
+            base = os.path.join(sysfs, "kernel", "xen_memtune", "tunables")
+            values = {"min_free_kbytes": ("5743", "4096", "5743", "module"),
+                      "tcp_mem": ("22131 29509 44262", "11065 14754 22131",
+                                  "22131 29509 44262", "admin"),
+                      "nf_conntrack_max": ("", "-1", "12x", "off")}
+            for name, files in values.items():
+                os.makedirs(os.path.join(base, name))
+                for file, text in zip(("value", "boot_value", "computed", "owner"), files):
+                    with open(os.path.join(base, name, file), "w") as f:
+                        f.write(text + "\n")
+            out = self.run_ctl("tunables", "--json", "--sysfs-root", sysfs, domid=GUEST)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout), {
+            "min_free_kbytes": {"value": [5743], "boot_value": [4096], "computed": [5743],
+                                "owner": "module"},
+            "tcp_mem": {"value": [22131, 29509, 44262], "boot_value": [11065, 14754, 22131],
+                        "computed": [22131, 29509, 44262], "owner": "admin"},
+            "nf_conntrack_max": {"value": None, "boot_value": None, "computed": None,
+                                 "owner": "off"},
+        })
+
+
 class Resize(MemtunectlCase):
     def test_token_echo_timed(self):
         out = self.run_ctl("resize", "guest1")

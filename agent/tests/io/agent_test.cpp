@@ -2,11 +2,15 @@
 // a temporary directory.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <vector>
 
 #include "daemon/agent.hpp"
@@ -112,8 +116,12 @@ TEST_F(AgentTest, FirstTickPublishesTheReportSeqLast)
 	agent.tick(1000);
 	EXPECT_EQ(xs_.nodes["data/memtune/mem-available-kb"], "600000");
 	EXPECT_EQ(xs_.nodes["data/memtune/seq"], "1");
-	ASSERT_FALSE(xs_.writes.empty());
-	EXPECT_EQ(xs_.writes.back(), "data/memtune/seq");
+	// Last among the report's writes (XAPI's keys beside it are written after).
+	std::vector<std::string> report;
+	std::copy_if(xs_.writes.begin(), xs_.writes.end(), std::back_inserter(report),
+		     [](const std::string &path) { return path.starts_with(report_dir); });
+	ASSERT_FALSE(report.empty());
+	EXPECT_EQ(report.back(), "data/memtune/seq");
 }
 
 TEST_F(AgentTest, SeqContinuesFromAPreviousRun)
@@ -137,14 +145,119 @@ TEST_F(AgentTest, VanishedReportIsPublishedAgainInsideTheMinimumInterval)
 	EXPECT_EQ(xs_.nodes["data/memtune/version"], "1"); // every key, not only what moved
 }
 
-// Paths under data/memtune/ written since the last clear, relative to it.
+// Paths under data/memtune/ written since the last clear, relative to it (XAPI's keys beside
+// the report are left out).
 std::vector<std::string> report_writes(io::MemoryXenStore &xs)
 {
 	std::vector<std::string> keys;
 	for (const auto &path : xs.writes)
-		keys.push_back(path.substr(std::string(report_dir).size()));
+		if (path.starts_with(report_dir))
+			keys.push_back(path.substr(std::string(report_dir).size()));
 	xs.writes.clear();
 	return keys;
+}
+
+// Paths outside data/memtune/ written since the last clear: XAPI's keys.
+std::vector<std::string> xapi_writes(io::MemoryXenStore &xs)
+{
+	std::vector<std::string> keys;
+	for (const auto &path : xs.writes)
+		if (!path.starts_with(report_dir))
+			keys.push_back(path);
+	xs.writes.clear();
+	return keys;
+}
+
+TEST_F(AgentTest, XapiKeysBesideTheReport)
+{
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	agent.tick(1000);
+	EXPECT_EQ(xs_.nodes["data/meminfo_total"], "1000000");
+	EXPECT_EQ(xs_.nodes["data/meminfo_free"], "600000"); // MemAvailable, not MemFree
+	EXPECT_EQ(xs_.nodes["control/feature-balloon"], "1");
+	EXPECT_EQ(xs_.nodes["control/feature-memtune"], "1");
+	EXPECT_THAT(xs_.nodes["data/updated"],
+		    ::testing::MatchesRegex("[A-Z][a-z]{2} [A-Z][a-z]{2} [ 1-3][0-9] "
+					    "[0-2][0-9]:[0-5][0-9]:[0-6][0-9] 2[0-9]{3}"));
+	EXPECT_EQ(xapi_writes(xs_),
+		  (std::vector<std::string>{"control/feature-balloon", "control/feature-memtune",
+					    "data/meminfo_total", "data/meminfo_free",
+					    "data/updated"}));
+
+	// Idle: nothing until the interval, then data/updated alone.
+	agent.tick(30000);
+	EXPECT_TRUE(xapi_writes(xs_).empty());
+	agent.tick(61000);
+	EXPECT_EQ(xapi_writes(xs_), std::vector<std::string>{"data/updated"});
+
+	// A move past the report's threshold is written at once, the control keys not again.
+	put("proc/meminfo", meminfo(500000));
+	agent.tick(67000);
+	EXPECT_EQ(xapi_writes(xs_),
+		  (std::vector<std::string>{"data/meminfo_free", "data/updated"}));
+	EXPECT_EQ(xs_.nodes["data/meminfo_free"], "500000");
+
+	// A reconnect writes every key again.
+	agent.force_publish("xenstore reconnected", Agent::Rewrite::every_key);
+	agent.tick(68000);
+	EXPECT_EQ(xapi_writes(xs_).size(), 5u);
+}
+
+TEST_F(AgentTest, XapiKeysOffInTheConfig)
+{
+	Config config;
+	config.xapi.enabled = false;
+	Agent agent = make_agent(config);
+	ASSERT_TRUE(agent.start().ok());
+	agent.tick(1000);
+	agent.tick(62000);
+	EXPECT_TRUE(xapi_writes(xs_).empty());
+	EXPECT_EQ(xs_.nodes.count("data/meminfo_total"), 0u);
+	EXPECT_EQ(xs_.nodes["data/memtune/seq"], "2");
+}
+
+TEST_F(AgentTest, ReadOnlyXapiKeyIsLoggedOnceAndSkippedUntilARewrite)
+{
+	// libxl creates ~/control read-only: the guest cannot create control/feature-*.
+	xs_.read_only = {"control/feature-balloon", "control/feature-memtune"};
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	::testing::internal::CaptureStderr();
+	agent.tick(1000);
+	agent.tick(62000);
+	agent.tick(123000);
+	const std::string log = ::testing::internal::GetCapturedStderr();
+	EXPECT_EQ(xs_.refused,
+		  (std::vector<std::string>{"control/feature-balloon", "control/feature-memtune"}));
+	EXPECT_THAT(log, HasSubstr("control/feature-memtune is read-only"));
+	EXPECT_EQ(log.find("control/feature-memtune is read-only"),
+		  log.rfind("control/feature-memtune is read-only"));
+	// The data keys and the report go on.
+	EXPECT_EQ(xs_.nodes["data/meminfo_total"], "1000000");
+	EXPECT_EQ(xs_.nodes["data/memtune/seq"], "3");
+
+	// A resume or a migration may bring a toolstack that lets the guest write them.
+	xs_.read_only.clear();
+	agent.force_publish("resumed after a suspend", Agent::Rewrite::every_key);
+	agent.tick(124000);
+	EXPECT_EQ(xs_.nodes["control/feature-memtune"], "1");
+}
+
+TEST_F(AgentTest, ReadOnlyXapiDataKeyDoesNotStopTheOthers)
+{
+	xs_.read_only = {"data/meminfo_free"};
+	Agent agent = make_agent();
+	ASSERT_TRUE(agent.start().ok());
+	::testing::internal::CaptureStderr();
+	agent.tick(1000);
+	agent.tick(7000); // the retry, without the refused key
+	const std::string log = ::testing::internal::GetCapturedStderr();
+	EXPECT_THAT(log, HasSubstr("data/meminfo_free: write data/meminfo_free: Permission denied"));
+	EXPECT_EQ(xs_.nodes["data/meminfo_total"], "1000000");
+	EXPECT_EQ(xs_.nodes.count("data/meminfo_free"), 0u);
+	EXPECT_FALSE(xs_.nodes["data/updated"].empty());
+	EXPECT_EQ(xs_.refused, std::vector<std::string>{"data/meminfo_free"});
 }
 
 TEST_F(AgentTest, HeartbeatWithNothingChangedWritesOnlySeq)
@@ -415,6 +528,115 @@ TEST_F(AgentTest, LocalReclaimIsBoundedByTheConfig)
 	Outcome out = agent.reclaim(4096, "test");
 	EXPECT_EQ(out.result, AckResult::refused);
 	EXPECT_EQ(get("sys/fs/cgroup/memory.reclaim"), "");
+}
+
+class FakeLimits : public io::ProcessLimits {
+public:
+	std::map<int, ProcessLimit> limits;
+	std::vector<int> sets;
+	io::Result<ProcessLimit> get(int resource) override { return limits.at(resource); }
+	io::Result<void> set(int resource, const ProcessLimit &limit) override
+	{
+		limits[resource] = limit;
+		sets.push_back(resource);
+		return {};
+	}
+};
+
+class InitLimitsTest : public AgentTest {
+protected:
+	void module(const char *state, std::uint64_t computed, std::uint64_t boot = 3511)
+	{
+		put("sys/kernel/xen_memtune/state", std::string(state) + "\n");
+		put("sys/kernel/xen_memtune/tunables/threads_max/computed",
+		    std::to_string(computed) + "\n");
+		put("sys/kernel/xen_memtune/tunables/threads_max/boot_value",
+		    std::to_string(boot) + "\n");
+	}
+	io::Procfs kernel() { return io::Procfs(root_ / "proc", root_ / "sys"); }
+	fs::path state_file() { return root_ / "run/xen-memtune/init-limits"; }
+
+	FakeLimits limits_;
+};
+
+TEST_F(InitLimitsTest, FollowASettledGrowThenShrinkAcrossARestart)
+{
+	// Booted at 512 MiB: threads-max 3511, init's limits 1755 (a real 6.1 guest).
+	limits_.limits = {{RLIMIT_NPROC, {1755, 1755}}, {RLIMIT_SIGPENDING, {1755, 1755}}};
+	{
+		InitLimitsFollower follower(limits_, state_file());
+		module("settling", 23000);
+		follower.tick(kernel());
+		EXPECT_TRUE(limits_.sets.empty()); // not settled yet
+		module("idle", 23000);
+		follower.tick(kernel());
+		EXPECT_EQ(limits_.limits[RLIMIT_NPROC], (ProcessLimit{11500, 11500}));
+		EXPECT_EQ(limits_.limits[RLIMIT_SIGPENDING], (ProcessLimit{11500, 11500}));
+		follower.tick(kernel()); // nothing new: nothing written
+		EXPECT_EQ(limits_.sets.size(), 2u);
+	}
+	EXPECT_EQ(get("run/xen-memtune/init-limits"),
+		  "nproc 11500 11500\nsigpending 11500 11500\n");
+	// A restarted agent (a package upgrade) still knows 11500 is its own.
+	InitLimitsFollower restarted(limits_, state_file());
+	module("idle", 3511);
+	restarted.tick(kernel());
+	EXPECT_EQ(limits_.limits[RLIMIT_NPROC], (ProcessLimit{1755, 1755}));
+	EXPECT_EQ(limits_.limits[RLIMIT_SIGPENDING], (ProcessLimit{1755, 1755}));
+}
+
+TEST_F(InitLimitsTest, AnAdministratorsLimitWins)
+{
+	limits_.limits = {{RLIMIT_NPROC, {4096, 4096}}, {RLIMIT_SIGPENDING, {1755, 1755}}};
+	InitLimitsFollower follower(limits_, state_file());
+	module("idle", 23000);
+	follower.tick(kernel());
+	EXPECT_EQ(limits_.limits[RLIMIT_NPROC], (ProcessLimit{4096, 4096}));
+	EXPECT_EQ(limits_.limits[RLIMIT_SIGPENDING], (ProcessLimit{11500, 11500}));
+	EXPECT_EQ(limits_.sets, std::vector<int>{RLIMIT_SIGPENDING});
+}
+
+TEST_F(InitLimitsTest, RestoreOnlyWhatTheAgentWrote)
+{
+	limits_.limits = {{RLIMIT_NPROC, {1755, 1755}}, {RLIMIT_SIGPENDING, {1755, 1755}}};
+	InitLimitsFollower follower(limits_, state_file());
+	module("idle", 23000);
+	follower.tick(kernel());
+	limits_.limits[RLIMIT_SIGPENDING] = {9999, 9999}; // the administrator, since
+	follower.restore(kernel());
+	EXPECT_EQ(limits_.limits[RLIMIT_NPROC], (ProcessLimit{1755, 1755}));
+	EXPECT_EQ(limits_.limits[RLIMIT_SIGPENDING], (ProcessLimit{9999, 9999}));
+	EXPECT_EQ(get("run/xen-memtune/init-limits"), "sigpending 11500 11500\n");
+}
+
+TEST_F(InitLimitsTest, NoModuleNothingDone)
+{
+	limits_.limits = {{RLIMIT_NPROC, {1755, 1755}}, {RLIMIT_SIGPENDING, {1755, 1755}}};
+	put("run/xen-memtune/init-limits", "nproc lots\n"); // a damaged file: logged, ignored
+	InitLimitsFollower follower(limits_, state_file());
+	follower.tick(kernel());
+	Agent agent = make_agent();
+	agent.follow_init_limits(&follower);
+	ASSERT_TRUE(agent.start().ok());
+	agent.tick(1000);
+	EXPECT_TRUE(limits_.sets.empty());
+}
+
+TEST_F(InitLimitsTest, TheAgentFollowsOnlyWhenTheConfigSaysSo)
+{
+	limits_.limits = {{RLIMIT_NPROC, {1755, 1755}}, {RLIMIT_SIGPENDING, {1755, 1755}}};
+	module("idle", 23000);
+	InitLimitsFollower follower(limits_, state_file());
+	Config off;
+	off.init_limits_follow = false;
+	Agent agent = make_agent(off);
+	agent.follow_init_limits(&follower);
+	ASSERT_TRUE(agent.start().ok());
+	agent.tick(1000);
+	EXPECT_TRUE(limits_.sets.empty());
+	agent.replace_config(Config{});
+	agent.tick(2000);
+	EXPECT_EQ(limits_.limits[RLIMIT_NPROC], (ProcessLimit{11500, 11500}));
 }
 
 TEST(CombineOutcomes, Table)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ public:
 	std::vector<std::string> writes;                                      // paths, in order
 	bool alive = true;
 	int failing_commits = 0; // this many transaction_end calls fail with EIO (writes stay)
+	std::set<std::string> read_only;  // writes to these fail with EACCES, as libxl's ~/control
+	std::vector<std::string> refused; // paths of the writes read_only refused, in order
 
 	Result<std::string> read(const std::string &path, TransactionId) override
 	{
@@ -27,6 +30,10 @@ public:
 	}
 	Result<void> write(const std::string &path, std::string_view value, TransactionId) override
 	{
+		if (read_only.contains(path)) {
+			refused.push_back(path);
+			return Error{EACCES, "write " + path + ": Permission denied"};
+		}
 		nodes[path] = std::string(value);
 		writes.push_back(path);
 		return {};

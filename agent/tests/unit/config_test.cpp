@@ -29,6 +29,10 @@ TEST(Config, NoFilesGivesDefaults)
 	EXPECT_EQ(c->publish.heartbeat_ms, 60000u);
 	EXPECT_EQ(c->publish.min_interval_ms, 5000u);
 	EXPECT_EQ(c->fast_device_patterns, std::vector<std::string>{"/dev/zram*"});
+	EXPECT_TRUE(c->xapi.enabled);
+	EXPECT_EQ(c->xapi.interval_ms, 60000u);
+	EXPECT_TRUE(c->init_limits_follow);
+	EXPECT_FALSE(c->init_limits_restore_on_stop);
 }
 
 TEST(Config, ParsesEveryKey)
@@ -56,7 +60,13 @@ TEST(Config, ParsesEveryKey)
 			   "swap_delta_kb = 8192\n"
 			   "psi_delta = 2.50\n"
 			   "rate_delta_pps = 50\n"
-			   "floor_margin_kb = 0\n");
+			   "floor_margin_kb = 0\n"
+			   "[xapi]\n"
+			   "enabled = no\n"
+			   "interval_s = 120\n"
+			   "[init]\n"
+			   "follow_balloon = no\n"
+			   "restore_on_stop = yes\n");
 	ASSERT_TRUE(c) << c.error().message;
 	EXPECT_FALSE(c->honour_dom0);
 	EXPECT_EQ(c->allowed_modes, (std::vector<SwapMode>{SwapMode::normal, SwapMode::avoid_disk}));
@@ -79,6 +89,10 @@ TEST(Config, ParsesEveryKey)
 	EXPECT_EQ(c->publish.psi_delta_centi, 250u);
 	EXPECT_DOUBLE_EQ(c->publish.rate_delta_pps, 50.0);
 	EXPECT_EQ(c->floor_margin_kb, 0u);
+	EXPECT_FALSE(c->xapi.enabled);
+	EXPECT_EQ(c->xapi.interval_ms, 120000u);
+	EXPECT_FALSE(c->init_limits_follow);
+	EXPECT_TRUE(c->init_limits_restore_on_stop);
 }
 
 TEST(Config, EmptyListsAreAllowed)
@@ -138,6 +152,13 @@ TEST(Config, ErrorsNameFileAndLine)
 		{"[swap]\nfast_devices = zram*\n", "agent.conf:2: fast_devices pattern \"zram*\""},
 		{"[report]\nheartbeat_s = 0\n", "agent.conf:2: heartbeat_s"},
 		{"[report]\nrate_delta_pps = 1.5\n", "agent.conf:2: rate_delta_pps"},
+		{"[xapi]\nenabled = sometimes\n", "agent.conf:2: enabled \"sometimes\" is not yes or no"},
+		{"[xapi]\ninterval_s = 9\n", "agent.conf:2: interval_s 9 is outside 10..3600"},
+		{"[xapi]\ninterval_s = 3601\n", "agent.conf:2: interval_s 3601 is outside 10..3600"},
+		{"[xapi]\ninterval_s = -60\n", "agent.conf:2: interval_s \"-60\""},
+		{"[xapi]\nmeminfo = 1\n", "agent.conf:2: unknown key \"meminfo\" in [xapi]"},
+		{"[init]\nfollow_balloon = 2\n", "agent.conf:2: follow_balloon \"2\" is not yes or no"},
+		{"[init]\nnproc = 1\n", "agent.conf:2: unknown key \"nproc\" in [init]"},
 		{"[directives]\nhonour_dom0 = yes\0\n"s, "agent.conf:2: NUL byte"},
 		{"[directives]\n# " + std::string(300, 'x') + "\n", "agent.conf:2: line too long"},
 		{std::string(70000, '#'), "file too large"},

@@ -40,6 +40,10 @@ TEST(Config, ShippedExampleParsesToTheDefaults)
 	EXPECT_EQ(c.publish.swap_delta_kb, defaults.publish.swap_delta_kb);
 	EXPECT_EQ(c.publish.psi_delta_centi, defaults.publish.psi_delta_centi);
 	EXPECT_EQ(c.publish.rate_delta_pps, defaults.publish.rate_delta_pps);
+	EXPECT_EQ(c.xapi.enabled, defaults.xapi.enabled);
+	EXPECT_EQ(c.xapi.interval_ms, defaults.xapi.interval_ms);
+	EXPECT_EQ(c.init_limits_follow, defaults.init_limits_follow);
+	EXPECT_EQ(c.init_limits_restore_on_stop, defaults.init_limits_restore_on_stop);
 	EXPECT_EQ(c.floor_margin_kb, defaults.floor_margin_kb);
 }
 

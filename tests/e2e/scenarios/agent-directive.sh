@@ -1,11 +1,12 @@
 # e2e-timeout: 500
-# e2e-checks: 22
+# e2e-checks: 29
 # Issue 3: the agent (xen-memtuned, busybox init, --no-dbus) in a PV DomU publishes its report;
 # `memtunectl domains` in Dom0 shows it; `memtunectl directive` (swap mode with a loop-device
 # swap, which the guest counts as a disk, and a zram device; then a reclaim) is applied and
 # acknowledged, and the swap priorities after each swap mode are what docs/protocol.md says; a
 # directive forged by the guest under data/ is ignored; `memtunectl resize` is acknowledged by
-# the module.
+# the module. Issue 13: XAPI's keys, read from Dom0, and their control/ keys refused under
+# libxl's permissions, then written under XAPI's.
 s=agent
 need_agent "$s-built" || return 0 2>/dev/null || exit 0
 domu_boot_with_kmod u-ag 768 1024 "$s-load-kmod" || return 0 2>/dev/null || exit 0
@@ -83,6 +84,38 @@ xenstore-ls "/local/domain/$id/data/memtune/kmod" 2>&1 | sed 's/^/@@E2E INFO   |
 check_true "$s-shrink-done" "rc $rc: $(echo "$out" | tr '\n' ' ')" [ $rc -eq 0 ]
 check_true "$s-shrink-module-answered" "kmod/target-kb '$(kmod_ack u-ag target-kb)'" \
 	[ "$(kmod_ack u-ag target-kb)" = $((640 * 1024)) ]
+# XAPI's keys beside the report (issue 13), read from Dom0 in XAPI's units (kB). After the
+# shrink MemTotal changed: the agent writes it at once, within its 5 s minimum interval.
+dom=/local/domain/$id
+guest_kb() { domu_run u-ag "awk '/^$1:/ { print \$2 }' /proc/meminfo"; }
+total=$(guest_kb MemTotal)
+check_true "$s-xapi-meminfo-total" \
+	"data/meminfo_total '$(xenstore-read "$dom/data/meminfo_total" 2>&1)', guest MemTotal $total kB" \
+	wait_until 30 sh -c "[ \"\$(xenstore-read $dom/data/meminfo_total)\" = '$total' ]"
+# meminfo_free is MemAvailable, rewritten when it moves by 32 MiB: within 64 MiB of the guest's.
+free=$(xenstore-read "$dom/data/meminfo_free" 2>&1)
+avail=$(guest_kb MemAvailable)
+check_true "$s-xapi-meminfo-free" "data/meminfo_free '$free', guest MemAvailable $avail kB" \
+	awk -v f="$free" -v a="$avail" -v t="$total" 'BEGIN { exit !(f ~ /^[0-9]+$/ &&
+		a ~ /^[0-9]+$/ && f > 0 && f <= t + 0 && f - a < 65536 && a - f < 65536) }'
+updated=$(xenstore-read "$dom/data/updated" 2>&1)
+check_true "$s-xapi-updated" "data/updated '$updated'" \
+	sh -c "echo '$updated' | grep -qE '^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 1-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9] [0-9]{4}\$'"
+# libxl creates ~/control read-only: the control keys are refused, and logged once each.
+for key in feature-balloon feature-memtune; do
+	check_eq "$s-xapi-$key-read-only-under-xl" \
+		"$(xenstore-read "$dom/control/$key" 2>/dev/null || echo absent) $(domu_run u-ag "grep -c 'control/$key is read-only' /var/log/agent.log")" \
+		"absent 1"
+done
+# As XAPI does (xen-api#5014), hand ~/control to the guest; a vanished report (as after a
+# migration) makes the agent write every key again, the control keys too.
+xenstore-chmod "$dom/control" "r$id"
+xenstore-rm "$dom/data/memtune/seq"
+for key in feature-balloon feature-memtune; do
+	check_true "$s-xapi-$key-under-xapi-perms" \
+		"control/$key '$(xenstore-read "$dom/control/$key" 2>&1)'" \
+		wait_until 30 sh -c "[ \"\$(xenstore-read $dom/control/$key 2>/dev/null)\" = 1 ]"
+done
 check_true "$s-agent-alive" "agent gone; log: $(domu_run u-ag 'tail -n 3 /var/log/agent.log' | tr '\n' ' ')" \
 	sh -c "[ \"\$(. /e2e/lib.sh; domu_run u-ag 'pidof xen-memtuned')\" != '' ]"
 scan_consoles "$s-consoles-clean"
