@@ -516,21 +516,41 @@ static bool of_kmod(unsigned int id, const char *kmod)
  * once, before any is written: a write to one would make the others look
  * foreign.  memtune.lock held; reads live values.
  */
-static void adopt_kmod(const char *kmod)
+static bool kmod_self_sized(const char *kmod, const struct memtune_policy_input *in)
 {
-	struct memtune_policy_input in;
 	u64 live[MEMTUNE_MAX_SLOTS], self;
-	bool self_sized = true;
 	unsigned int id;
 
-	fill_input(&in);
 	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
 		if (!of_kmod(id, kmod) || read_slots(id, live))
 			continue;
 		if (tunable_slots(id) != 1 ||
 		    !memtune_owner_self_sized(live, &self, 1,
-					      memtune_policy_kmod_load_value(&in, id, &self)))
-			self_sized = false;
+					      memtune_policy_kmod_load_value(in, id, &self)))
+			return false;
+	}
+	return true;
+}
+
+static void adopt_kmod(const char *kmod)
+{
+	struct memtune_policy_input now, at_boot;
+	u64 live[MEMTUNE_MAX_SLOTS];
+	bool self_sized;
+	unsigned int id;
+
+	/*
+	 * Loaded after this module: sized for the memory the guest has now.
+	 * Loaded at boot, before a resize and this module's late load: sized
+	 * for the boot's totalram (the established boot, apply.c
+	 * establish_boot()).  Anything else was set by someone.
+	 */
+	fill_input(&now);
+	self_sized = kmod_self_sized(kmod, &now);
+	if (!self_sized && boot_basis.boot_totalram_pages && !boot_basis.unknown) {
+		memtune_policy_input_at(&now, boot_basis.boot_totalram_pages << (PAGE_SHIFT - 10),
+					&at_boot);
+		self_sized = kmod_self_sized(kmod, &at_boot);
 	}
 	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
 		struct memtune_tunable *t = &memtune.tunables[id];
