@@ -20,30 +20,26 @@
  * that module computes for itself at the current size.
  *
  * Path I/O (the /proc/sys and /sys files) runs in the module's worker and
- * at load, never from sysfs: the path is resolved from init's root (the
- * initial mount namespace, whatever the caller's), and only a regular file
- * on procfs or sysfs is opened, so no user can put a FIFO or another file
- * in its place.
+ * at load, never from sysfs, through kfile.c: the path is resolved from
+ * init's root (the initial mount namespace, whatever the caller's), and
+ * only a regular file on procfs or sysfs is opened, so no user can put a
+ * FIFO or another file in its place.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/fs_struct.h>
 #include <linux/fsnotify_backend.h>
 #include <linux/highmem.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
 #include <linux/list.h>
 #include <linux/list_nulls.h>
-#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/nodemask.h>
 #include <linux/pageblock-flags.h>
-#include <linux/path.h>
 #include <linux/sched/signal.h>
-#include <linux/sched/task.h>
-#include <linux/stat.h>
 #include <linux/string.h>
 #include <linux/swap.h>
 #include <linux/thread_info.h>
@@ -59,6 +55,7 @@
 #include <xen/balloon.h>
 #include <xen/xen.h>
 
+#include "kfile.h"
 #include "memtune.h"
 #include "owner.h"
 #include "parse.h"
@@ -126,40 +123,6 @@ int memtune_format_values(char *buf, size_t size, const u64 *vals,
 	return len;
 }
 
-/*
- * Open a /proc or /sys file as the initial mount namespace sees it, and
- * only if it is a regular file of that filesystem.  The lookup starts at
- * init's root (init_task.fs, the fs_struct kworkers share), not at the
- * caller's, so a bind mount in someone's mount namespace is not seen.
- * O_NONBLOCK: should anything but the expected file be found there, open()
- * returns at once (a FIFO without a writer does not wait), and the file is
- * refused before a byte is read or written.
- */
-static struct file *open_kernel_file(const char *name, int flags)
-{
-	bool proc = !strncmp(name, "/proc/", 6);
-	unsigned long magic = proc ? PROC_SUPER_MAGIC : SYSFS_MAGIC;
-	struct inode *inode;
-	struct path root;
-	struct file *f;
-
-	if (!proc && strncmp(name, "/sys/", 5))
-		return ERR_PTR(-EINVAL);
-	get_fs_root(init_task.fs, &root);
-	f = file_open_root(&root, name, flags | O_NONBLOCK | O_NOCTTY, 0);
-	path_put(&root);
-	if (IS_ERR(f))
-		return f;
-	inode = file_inode(f);
-	if (inode->i_sb->s_magic != magic || !S_ISREG(inode->i_mode)) {
-		pr_warn_ratelimited("%s is not the %s file it should be; not used\n",
-				    name, proc ? "procfs" : "sysfs");
-		fput(f);
-		return ERR_PTR(-EPERM);
-	}
-	return f;
-}
-
 /* Read a /proc or /sys file holding nr decimal fields. */
 static int file_read_fields(const char *path, u64 *vals, unsigned int nr)
 {
@@ -168,7 +131,7 @@ static int file_read_fields(const char *path, u64 *vals, unsigned int nr)
 	loff_t pos = 0;
 	ssize_t len;
 
-	f = open_kernel_file(path, O_RDONLY);
+	f = memtune_open_kernel_file(path, O_RDONLY);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	len = kernel_read(f, buf, sizeof(buf) - 1, &pos);
@@ -189,7 +152,7 @@ static int file_write_fields(const char *path, const u64 *vals, unsigned int nr)
 
 	len = memtune_format_values(buf, sizeof(buf) - 1, vals, nr);
 	buf[len++] = '\n';
-	f = open_kernel_file(path, O_WRONLY);
+	f = memtune_open_kernel_file(path, O_WRONLY);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	ret = kernel_write(f, buf, len, &pos);
@@ -386,7 +349,7 @@ static bool thp_enabled(void)
 	ssize_t len;
 
 	/* Absent on Xen PV: no PSE, so hugepage_init() gives up. */
-	f = open_kernel_file(THP_ENABLED_PATH, O_RDONLY);
+	f = memtune_open_kernel_file(THP_ENABLED_PATH, O_RDONLY);
 	if (IS_ERR(f))
 		return false;
 	len = kernel_read(f, buf, sizeof(buf) - 1, &pos);
@@ -695,19 +658,19 @@ static int rewrite_sysctl(const char *path)
 	loff_t pos = 0;
 	ssize_t len, ret;
 
-	f = filp_open(path, O_RDONLY, 0);
+	f = memtune_open_kernel_file(path, O_RDONLY);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	len = kernel_read(f, buf, sizeof(buf), &pos);
-	filp_close(f, NULL);
+	fput(f);
 	if (len <= 0 || len == sizeof(buf))
 		return len < 0 ? len : -EINVAL;
-	f = filp_open(path, O_WRONLY, 0);
+	f = memtune_open_kernel_file(path, O_WRONLY);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	pos = 0;
 	ret = kernel_write(f, buf, len, &pos);
-	filp_close(f, NULL);
+	fput(f);
 	if (ret < 0)
 		return ret;
 	return ret == len ? 0 : -EIO;
