@@ -439,6 +439,18 @@ int memtune_compute_at(u64 size_kb, struct memtune_values *out)
 	return 0;
 }
 
+/*
+ * value[] or boot_value[] of a tunable from the first slots of live[]:
+ * sysfs shows read them with READ_ONCE and no lock (memtune.h).
+ */
+static void publish_values(u64 *dst, const u64 *live)
+{
+	unsigned int i;
+
+	for (i = 0; i < MEMTUNE_MAX_VALUES; i++)
+		WRITE_ONCE(dst[i], live[i]);
+}
+
 /* memtune.lock held. */
 static void store_computed(const struct memtune_values *out)
 {
@@ -447,9 +459,10 @@ static void store_computed(const struct memtune_values *out)
 	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
 		struct memtune_tunable *t = &memtune.tunables[id];
 
-		t->has_computed = out->computed & BIT(id);
+		WRITE_ONCE(t->has_computed, out->computed & BIT(id));
 		for (i = 0; i < t->nr_values; i++)
-			t->computed[i] = t->has_computed ? out->val[id][i] : 0;
+			WRITE_ONCE(t->computed[i],
+				   t->has_computed ? out->val[id][i] : 0);
 	}
 }
 
@@ -501,7 +514,7 @@ static void adopt_kmod(const char *kmod)
 		if (!of_kmod(id, kmod) || read_slots(id, live))
 			continue;
 		memtune_owner_adopt(&t->own, tunable_slots(id), live, self_sized);
-		memcpy(t->boot_value, live, sizeof(t->boot_value));
+		publish_values(t->boot_value, live);
 		t->present = true;
 		if (!self_sized)
 			pr_info("%s was set before this module saw it; leaving it alone\n",
@@ -541,18 +554,18 @@ static u32 tunable_managed(unsigned int id, u64 live[MEMTUNE_MAX_SLOTS])
 		}
 		if (d->flags & MEMTUNE_TF_NEEDS_KMOD) {
 			t->present = false;
-			t->owner = MEMTUNE_OWNER_OFF;
+			WRITE_ONCE(t->owner, MEMTUNE_OWNER_OFF);
 		}
 		return 0;
 	}
 	if (!t->present && (d->flags & MEMTUNE_TF_NEEDS_KMOD))
 		adopt_kmod(d->kmod);	/* first seen: the module's or the admin's */
 	t->present = true;
-	memcpy(t->value, live, sizeof(t->value));
+	publish_values(t->value, live);
 	memcpy(t->seen, live, sizeof(t->seen));
 
 	if (!t->enabled) {
-		t->owner = MEMTUNE_OWNER_OFF;
+		WRITE_ONCE(t->owner, MEMTUNE_OWNER_OFF);
 		return 0;
 	}
 	admin = memtune_owner_admin_slots(&t->own, live);
@@ -562,7 +575,7 @@ static u32 tunable_managed(unsigned int id, u64 live[MEMTUNE_MAX_SLOTS])
 		pr_info("%s was changed by someone else; leaving it alone\n",
 			d->name);
 	t->own.admin_mask = admin;
-	t->owner = owner_of(t);
+	WRITE_ONCE(t->owner, owner_of(t));
 	if (t->owner == MEMTUNE_OWNER_UNKNOWN)
 		return 0;
 	return memtune_owner_all_slots(&t->own) & ~admin;
@@ -578,7 +591,7 @@ static void note_written(struct memtune_tunable *t, u64 *live, const u64 *want,
 		if (mask & BIT(s))
 			live[s] = want[s];
 	memcpy(t->seen, live, sizeof(t->seen));
-	memcpy(t->value, live, sizeof(t->value));
+	publish_values(t->value, live);
 }
 
 void memtune_tunable_set_enabled(unsigned int id, bool enabled)
@@ -751,7 +764,7 @@ void memtune_restore_all(void)
 		/* Slots someone changed since our last write are theirs now. */
 		mask = memtune_owner_restore_slots(&t->own, live, &admin);
 		t->own.admin_mask = admin;
-		t->owner = owner_of(t);
+		WRITE_ONCE(t->owner, owner_of(t));
 		if (!mask)
 			continue;
 		if (tunable_write(id, t->own.boot, mask)) {
