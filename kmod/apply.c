@@ -605,8 +605,7 @@ void memtune_tunable_set_enabled(unsigned int id, bool enabled)
 		 * its boot value or the module's last write, as the last pass
 		 * read it.  The pass this store requests checks the kernel.
 		 */
-		t->own.admin_mask = 0;
-		t->own.admin_mask = memtune_owner_admin_slots(&t->own, t->seen);
+		t->own.admin_mask = memtune_owner_reclaim_slots(&t->own, t->seen);
 		if ((memtune_tunables[id].flags & MEMTUNE_TF_SKIP_IF_LONG_MAX) &&
 		    t->seen[0] == LONG_MAX)
 			t->own.admin_mask = memtune_owner_all_slots(&t->own);
@@ -870,6 +869,7 @@ int memtune_apply_init(void)
 		ns->own.admin_mask = memtune_owner_load_admin_slots(ns->seen,
 				ns->own.nr_slots,
 				t[MEMTUNE_T_THREADS_MAX].boot_value[0] / 2);
+		ns->own.foreign_boot_mask = ns->own.admin_mask;
 		ns->owner = owner_of(ns);
 		if (ns->own.admin_mask)
 			pr_info("%s: some namespace types were set before load; leaving those alone\n",
