@@ -485,29 +485,53 @@ static bool of_kmod(unsigned int id, const char *kmod)
 }
 
 /*
+ * BIT(id) of the MEMTUNE_TF_NEEDS_KMOD tunables that were there when this
+ * module loaded (nf_conntrack loaded before it), until adopt_kmod() takes
+ * them.  Set at load, then only under memtune.lock.
+ */
+static u32 kmod_at_load;
+
+/*
  * A kernel module's values appeared (it loaded after this one, or before
  * this one's first pass): take all of them at once, as the module's when
  * every one is what that module computes for itself at load at the memory
- * the guest has now, otherwise as the administrator's (owner.h).  All at
- * once, before any is written: a write to one would make the others look
- * foreign.  memtune.lock held; reads live values.
+ * the guest has now, or, for a module already loaded when this one
+ * loaded, at the established boot size (nf_conntrack loaded at boot, the
+ * balloon moved before this module came); otherwise as the
+ * administrator's (owner.h).  All at once, before any is written: a write
+ * to one would make the others look foreign.  memtune.lock held; reads
+ * live values.
  */
 static void adopt_kmod(const char *kmod)
 {
-	struct memtune_policy_input in;
+	struct memtune_policy_input in, boot_in;
 	u64 live[MEMTUNE_MAX_SLOTS], self;
-	bool self_sized = true;
+	bool sized_now = true, sized_boot = false, self_sized;
 	unsigned int id;
 
 	fill_input(&in);
+	boot_in = in;
+	boot_in.totalram_pages = boot_basis.boot_totalram_pages;
+	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++)
+		if (of_kmod(id, kmod) && (kmod_at_load & BIT(id)))
+			sized_boot = boot_basis.doubt == MEMTUNE_BOOT_OK &&
+				     boot_in.totalram_pages;
 	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
-		if (!of_kmod(id, kmod) || read_slots(id, live))
+		if (!of_kmod(id, kmod))
+			continue;
+		kmod_at_load &= ~BIT(id);
+		if (read_slots(id, live))
 			continue;
 		if (tunable_slots(id) != 1 ||
 		    !memtune_owner_self_sized(live, &self, 1,
 					      memtune_policy_kmod_load_value(&in, id, &self)))
-			self_sized = false;
+			sized_now = false;
+		if (tunable_slots(id) != 1 ||
+		    !memtune_owner_self_sized(live, &self, 1,
+					      memtune_policy_kmod_load_value(&boot_in, id, &self)))
+			sized_boot = false;
 	}
+	self_sized = sized_now || sized_boot;
 	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
 		struct memtune_tunable *t = &memtune.tunables[id];
 
@@ -847,8 +871,11 @@ int memtune_apply_init(void)
 		 * A kernel module's values are not boot values: the first
 		 * pass adopts them, or not (tunable_managed()).
 		 */
-		if (d->flags & MEMTUNE_TF_NEEDS_KMOD)
+		if (d->flags & MEMTUNE_TF_NEEDS_KMOD) {
+			if (!read_slots(id, live))
+				kmod_at_load |= BIT(id);
 			continue;
+		}
 		if (read_slots(id, live)) {
 			pr_info("%s not found on this kernel\n", d->name);
 			continue;
