@@ -20,30 +20,26 @@
  * that module computes for itself at the current size.
  *
  * Path I/O (the /proc/sys and /sys files) runs in the module's worker and
- * at load, never from sysfs: the path is resolved from init's root (the
- * initial mount namespace, whatever the caller's), and only a regular file
- * on procfs or sysfs is opened, so no user can put a FIFO or another file
- * in its place.
+ * at load, never from sysfs, through kfile.c: the path is resolved from
+ * init's root (the initial mount namespace, whatever the caller's), and
+ * only a regular file on procfs or sysfs is opened, so no user can put a
+ * FIFO or another file in its place.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/fs_struct.h>
 #include <linux/fsnotify_backend.h>
 #include <linux/highmem.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
 #include <linux/list.h>
 #include <linux/list_nulls.h>
-#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/nodemask.h>
 #include <linux/pageblock-flags.h>
-#include <linux/path.h>
 #include <linux/sched/signal.h>
-#include <linux/sched/task.h>
-#include <linux/stat.h>
 #include <linux/string.h>
 #include <linux/swap.h>
 #include <linux/thread_info.h>
@@ -59,6 +55,7 @@
 #include <xen/balloon.h>
 #include <xen/xen.h>
 
+#include "kfile.h"
 #include "memtune.h"
 #include "owner.h"
 #include "parse.h"
@@ -126,40 +123,6 @@ int memtune_format_values(char *buf, size_t size, const u64 *vals,
 	return len;
 }
 
-/*
- * Open a /proc or /sys file as the initial mount namespace sees it, and
- * only if it is a regular file of that filesystem.  The lookup starts at
- * init's root (init_task.fs, the fs_struct kworkers share), not at the
- * caller's, so a bind mount in someone's mount namespace is not seen.
- * O_NONBLOCK: should anything but the expected file be found there, open()
- * returns at once (a FIFO without a writer does not wait), and the file is
- * refused before a byte is read or written.
- */
-static struct file *open_kernel_file(const char *name, int flags)
-{
-	bool proc = !strncmp(name, "/proc/", 6);
-	unsigned long magic = proc ? PROC_SUPER_MAGIC : SYSFS_MAGIC;
-	struct inode *inode;
-	struct path root;
-	struct file *f;
-
-	if (!proc && strncmp(name, "/sys/", 5))
-		return ERR_PTR(-EINVAL);
-	get_fs_root(init_task.fs, &root);
-	f = file_open_root(&root, name, flags | O_NONBLOCK | O_NOCTTY, 0);
-	path_put(&root);
-	if (IS_ERR(f))
-		return f;
-	inode = file_inode(f);
-	if (inode->i_sb->s_magic != magic || !S_ISREG(inode->i_mode)) {
-		pr_warn_ratelimited("%s is not the %s file it should be; not used\n",
-				    name, proc ? "procfs" : "sysfs");
-		fput(f);
-		return ERR_PTR(-EPERM);
-	}
-	return f;
-}
-
 /* Read a /proc or /sys file holding nr decimal fields. */
 static int file_read_fields(const char *path, u64 *vals, unsigned int nr)
 {
@@ -168,7 +131,7 @@ static int file_read_fields(const char *path, u64 *vals, unsigned int nr)
 	loff_t pos = 0;
 	ssize_t len;
 
-	f = open_kernel_file(path, O_RDONLY);
+	f = memtune_open_kernel_file(path, O_RDONLY);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	len = kernel_read(f, buf, sizeof(buf) - 1, &pos);
@@ -189,7 +152,7 @@ static int file_write_fields(const char *path, const u64 *vals, unsigned int nr)
 
 	len = memtune_format_values(buf, sizeof(buf) - 1, vals, nr);
 	buf[len++] = '\n';
-	f = open_kernel_file(path, O_WRONLY);
+	f = memtune_open_kernel_file(path, O_WRONLY);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	ret = kernel_write(f, buf, len, &pos);
@@ -386,7 +349,7 @@ static bool thp_enabled(void)
 	ssize_t len;
 
 	/* Absent on Xen PV: no PSE, so hugepage_init() gives up. */
-	f = open_kernel_file(THP_ENABLED_PATH, O_RDONLY);
+	f = memtune_open_kernel_file(THP_ENABLED_PATH, O_RDONLY);
 	if (IS_ERR(f))
 		return false;
 	len = kernel_read(f, buf, sizeof(buf) - 1, &pos);
@@ -476,6 +439,18 @@ int memtune_compute_at(u64 size_kb, struct memtune_values *out)
 	return 0;
 }
 
+/*
+ * value[] or boot_value[] of a tunable from the first slots of live[]:
+ * sysfs shows read them with READ_ONCE and no lock (memtune.h).
+ */
+static void publish_values(u64 *dst, const u64 *live)
+{
+	unsigned int i;
+
+	for (i = 0; i < MEMTUNE_MAX_VALUES; i++)
+		WRITE_ONCE(dst[i], live[i]);
+}
+
 /* memtune.lock held. */
 static void store_computed(const struct memtune_values *out)
 {
@@ -484,9 +459,10 @@ static void store_computed(const struct memtune_values *out)
 	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
 		struct memtune_tunable *t = &memtune.tunables[id];
 
-		t->has_computed = out->computed & BIT(id);
+		WRITE_ONCE(t->has_computed, out->computed & BIT(id));
 		for (i = 0; i < t->nr_values; i++)
-			t->computed[i] = t->has_computed ? out->val[id][i] : 0;
+			WRITE_ONCE(t->computed[i],
+				   t->has_computed ? out->val[id][i] : 0);
 	}
 }
 
@@ -509,56 +485,60 @@ static bool of_kmod(unsigned int id, const char *kmod)
 }
 
 /*
+ * BIT(id) of the MEMTUNE_TF_NEEDS_KMOD tunables that were there when this
+ * module loaded (nf_conntrack loaded before it), until adopt_kmod() takes
+ * them.  Set at load, then only under memtune.lock.
+ */
+static u32 kmod_at_load;
+
+/*
  * A kernel module's values appeared (it loaded after this one, or before
  * this one's first pass): take all of them at once, as the module's when
  * every one is what that module computes for itself at load at the memory
- * the guest has now, otherwise as the administrator's (owner.h).  All at
- * once, before any is written: a write to one would make the others look
- * foreign.  memtune.lock held; reads live values.
+ * the guest has now, or, for a module already loaded when this one
+ * loaded, at the established boot size (nf_conntrack loaded at boot, the
+ * balloon moved before this module came); otherwise as the
+ * administrator's (owner.h).  All at once, before any is written: a write
+ * to one would make the others look foreign.  memtune.lock held; reads
+ * live values.
  */
-static bool kmod_self_sized(const char *kmod, const struct memtune_policy_input *in)
+static void adopt_kmod(const char *kmod)
 {
+	struct memtune_policy_input in, boot_in;
 	u64 live[MEMTUNE_MAX_SLOTS], self;
+	bool sized_now = true, sized_boot = false, self_sized;
 	unsigned int id;
 
+	fill_input(&in);
+	boot_in = in;
+	boot_in.totalram_pages = boot_basis.boot_totalram_pages;
+	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++)
+		if (of_kmod(id, kmod) && (kmod_at_load & BIT(id)))
+			sized_boot = boot_basis.doubt == MEMTUNE_BOOT_OK &&
+				     boot_in.totalram_pages;
 	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
-		if (!of_kmod(id, kmod) || read_slots(id, live))
+		if (!of_kmod(id, kmod))
+			continue;
+		kmod_at_load &= ~BIT(id);
+		if (read_slots(id, live))
 			continue;
 		if (tunable_slots(id) != 1 ||
 		    !memtune_owner_self_sized(live, &self, 1,
-					      memtune_policy_kmod_load_value(in, id, &self)))
-			return false;
+					      memtune_policy_kmod_load_value(&in, id, &self)))
+			sized_now = false;
+		if (tunable_slots(id) != 1 ||
+		    !memtune_owner_self_sized(live, &self, 1,
+					      memtune_policy_kmod_load_value(&boot_in, id, &self)))
+			sized_boot = false;
 	}
-	return true;
-}
-
-static void adopt_kmod(const char *kmod)
-{
-	struct memtune_policy_input now, at_boot;
-	u64 live[MEMTUNE_MAX_SLOTS];
-	bool self_sized;
-	unsigned int id;
-
-	/*
-	 * Loaded after this module: sized for the memory the guest has now.
-	 * Loaded at boot, before a resize and this module's late load: sized
-	 * for the boot's totalram (the established boot, apply.c
-	 * establish_boot()).  Anything else was set by someone.
-	 */
-	fill_input(&now);
-	self_sized = kmod_self_sized(kmod, &now);
-	if (!self_sized && boot_basis.boot_totalram_pages && !boot_basis.unknown) {
-		memtune_policy_input_at(&now, boot_basis.boot_totalram_pages << (PAGE_SHIFT - 10),
-					&at_boot);
-		self_sized = kmod_self_sized(kmod, &at_boot);
-	}
+	self_sized = sized_now || sized_boot;
 	for (id = 0; id < MEMTUNE_NR_TUNABLES; id++) {
 		struct memtune_tunable *t = &memtune.tunables[id];
 
 		if (!of_kmod(id, kmod) || read_slots(id, live))
 			continue;
 		memtune_owner_adopt(&t->own, tunable_slots(id), live, self_sized);
-		memcpy(t->boot_value, live, sizeof(t->boot_value));
+		publish_values(t->boot_value, live);
 		t->present = true;
 		if (!self_sized)
 			pr_info("%s was set before this module saw it; leaving it alone\n",
@@ -598,18 +578,18 @@ static u32 tunable_managed(unsigned int id, u64 live[MEMTUNE_MAX_SLOTS])
 		}
 		if (d->flags & MEMTUNE_TF_NEEDS_KMOD) {
 			t->present = false;
-			t->owner = MEMTUNE_OWNER_OFF;
+			WRITE_ONCE(t->owner, MEMTUNE_OWNER_OFF);
 		}
 		return 0;
 	}
 	if (!t->present && (d->flags & MEMTUNE_TF_NEEDS_KMOD))
 		adopt_kmod(d->kmod);	/* first seen: the module's or the admin's */
 	t->present = true;
-	memcpy(t->value, live, sizeof(t->value));
+	publish_values(t->value, live);
 	memcpy(t->seen, live, sizeof(t->seen));
 
 	if (!t->enabled) {
-		t->owner = MEMTUNE_OWNER_OFF;
+		WRITE_ONCE(t->owner, MEMTUNE_OWNER_OFF);
 		return 0;
 	}
 	admin = memtune_owner_admin_slots(&t->own, live);
@@ -619,7 +599,7 @@ static u32 tunable_managed(unsigned int id, u64 live[MEMTUNE_MAX_SLOTS])
 		pr_info("%s was changed by someone else; leaving it alone\n",
 			d->name);
 	t->own.admin_mask = admin;
-	t->owner = owner_of(t);
+	WRITE_ONCE(t->owner, owner_of(t));
 	if (t->owner == MEMTUNE_OWNER_UNKNOWN)
 		return 0;
 	return memtune_owner_all_slots(&t->own) & ~admin;
@@ -635,7 +615,7 @@ static void note_written(struct memtune_tunable *t, u64 *live, const u64 *want,
 		if (mask & BIT(s))
 			live[s] = want[s];
 	memcpy(t->seen, live, sizeof(t->seen));
-	memcpy(t->value, live, sizeof(t->value));
+	publish_values(t->value, live);
 }
 
 void memtune_tunable_set_enabled(unsigned int id, bool enabled)
@@ -649,8 +629,7 @@ void memtune_tunable_set_enabled(unsigned int id, bool enabled)
 		 * its boot value or the module's last write, as the last pass
 		 * read it.  The pass this store requests checks the kernel.
 		 */
-		t->own.admin_mask = 0;
-		t->own.admin_mask = memtune_owner_admin_slots(&t->own, t->seen);
+		t->own.admin_mask = memtune_owner_reclaim_slots(&t->own, t->seen);
 		if ((memtune_tunables[id].flags & MEMTUNE_TF_SKIP_IF_LONG_MAX) &&
 		    t->seen[0] == LONG_MAX)
 			t->own.admin_mask = memtune_owner_all_slots(&t->own);
@@ -715,19 +694,19 @@ static int rewrite_sysctl(const char *path)
 	loff_t pos = 0;
 	ssize_t len, ret;
 
-	f = filp_open(path, O_RDONLY, 0);
+	f = memtune_open_kernel_file(path, O_RDONLY);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	len = kernel_read(f, buf, sizeof(buf), &pos);
-	filp_close(f, NULL);
+	fput(f);
 	if (len <= 0 || len == sizeof(buf))
 		return len < 0 ? len : -EINVAL;
-	f = filp_open(path, O_WRONLY, 0);
+	f = memtune_open_kernel_file(path, O_WRONLY);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	pos = 0;
 	ret = kernel_write(f, buf, len, &pos);
-	filp_close(f, NULL);
+	fput(f);
 	if (ret < 0)
 		return ret;
 	return ret == len ? 0 : -EIO;
@@ -808,7 +787,7 @@ void memtune_restore_all(void)
 		/* Slots someone changed since our last write are theirs now. */
 		mask = memtune_owner_restore_slots(&t->own, live, &admin);
 		t->own.admin_mask = admin;
-		t->owner = owner_of(t);
+		WRITE_ONCE(t->owner, owner_of(t));
 		if (!mask)
 			continue;
 		if (tunable_write(id, t->own.boot, mask)) {
@@ -892,8 +871,11 @@ int memtune_apply_init(void)
 		 * A kernel module's values are not boot values: the first
 		 * pass adopts them, or not (tunable_managed()).
 		 */
-		if (d->flags & MEMTUNE_TF_NEEDS_KMOD)
+		if (d->flags & MEMTUNE_TF_NEEDS_KMOD) {
+			if (!read_slots(id, live))
+				kmod_at_load |= BIT(id);
 			continue;
+		}
 		if (read_slots(id, live)) {
 			pr_info("%s not found on this kernel\n", d->name);
 			continue;
@@ -914,6 +896,7 @@ int memtune_apply_init(void)
 		ns->own.admin_mask = memtune_owner_load_admin_slots(ns->seen,
 				ns->own.nr_slots,
 				t[MEMTUNE_T_THREADS_MAX].boot_value[0] / 2);
+		ns->own.foreign_boot_mask = ns->own.admin_mask;
 		ns->owner = owner_of(ns);
 		if (ns->own.admin_mask)
 			pr_info("%s: some namespace types were set before load; leaving those alone\n",

@@ -12,11 +12,12 @@
  *   main.c   -> sysfs.c, watch.c, pass.c, apply.c, xs_ack.c, state.c
  *   sysfs.c  -> watch.c (guard info, floor settings), apply.c, policy.c,
  *               parse.c, xs_ack.c, state.c
- *   watch.c  -> guard.c, floor.c, parse.c, xs_ack.c, state.c
+ *   watch.c  -> guard.c, floor.c, parse.c, kfile.c, xs_ack.c, state.c
  *   pass.c   -> settle.c, apply.c, xs_ack.c, state.c
- *   apply.c  -> policy.c, parse.c, state.c
+ *   apply.c  -> owner.c, policy.c, parse.c, kfile.c, state.c
  *   xs_ack.c -> state.c
- *   state.c, guard.c (-> floor.c), settle.c, policy.c, parse.c: call no other file
+ *   state.c, kfile.c, guard.c (-> floor.c), settle.c, owner.c, policy.c,
+ *   parse.c: call no other file
  *
  * A file lower in the list never calls one above it: an event source asks
  * for a pass through state.c's inbox, never through the pass itself.
@@ -144,9 +145,8 @@ struct memtune {
 	 * mode, settle_ms, stall_ms, state, floor_mode, floor_fixed_kb,
 	 * preview_kb, and the tunables/ values, so that no sysfs reader waits
 	 * for a pass.  The pass does path I/O under it, but only on
-	 * procfs/sysfs files looked up from init's root (apply.c:
-	 * open_kernel_file()), which no user can replace with something that
-	 * blocks.
+	 * procfs/sysfs files looked up from init's root (kfile.c), which
+	 * no user can replace with something that blocks.
 	 */
 	struct mutex lock;
 

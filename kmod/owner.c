@@ -132,6 +132,17 @@ void memtune_owner_adopt(struct memtune_owner_state *st, unsigned int nr_slots,
 			 const u64 *live, bool self_sized)
 {
 	memtune_owner_init(st, nr_slots, live);
-	if (!self_sized)
+	if (!self_sized) {
 		st->admin_mask = memtune_owner_all_slots(st);
+		st->foreign_boot_mask = st->admin_mask;
+	}
+}
+
+u32 memtune_owner_reclaim_slots(const struct memtune_owner_state *st,
+				const u64 *live)
+{
+	struct memtune_owner_state fresh = *st;
+
+	fresh.admin_mask = st->foreign_boot_mask;
+	return memtune_owner_admin_slots(&fresh, live);
 }

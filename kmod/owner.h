@@ -31,6 +31,12 @@ struct memtune_owner_state {
 	u64 written[MEMTUNE_MAX_SLOTS];	/* last write, for the slots in written_mask */
 	u32 written_mask;		/* BIT(slot): the module wrote it */
 	u32 admin_mask;			/* BIT(slot): an administrator owns it */
+	/*
+	 * BIT(slot): its boot value was already an administrator's (set
+	 * before load, or a late kernel module configured by someone), so
+	 * holding it proves nothing; subset of admin_mask.
+	 */
+	u32 foreign_boot_mask;
 };
 
 /* BIT(0) .. BIT(nr_slots - 1). */
@@ -97,6 +103,15 @@ void memtune_owner_adopt(struct memtune_owner_state *st, unsigned int nr_slots,
  */
 u32 memtune_owner_load_admin_slots(const u64 *live, unsigned int n,
 				   u64 kernel_value);
+
+/*
+ * Root writes tunables/<name>/enabled = 1: the administrator's slots
+ * afresh from live[] (what the last pass read).  A slot that holds its
+ * boot value or the module's last write is the module's again, except
+ * one whose boot value was already an administrator's.
+ */
+u32 memtune_owner_reclaim_slots(const struct memtune_owner_state *st,
+				const u64 *live);
 
 /* Fresh state for a value present at load: live[] are its boot values. */
 void memtune_owner_init(struct memtune_owner_state *st, unsigned int nr_slots,

@@ -25,11 +25,11 @@
 
 #include <linux/atomic.h>
 #include <linux/err.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
-#include <linux/magic.h>
 #include <linux/memory.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
@@ -47,6 +47,7 @@
 #include <xen/xenbus.h>
 
 #include "guard.h"
+#include "kfile.h"
 #include "memtune.h"
 #include "parse.h"
 
@@ -115,16 +116,13 @@ static void refresh_zram_swap_free(u64 now)
 	text = kmalloc(PROC_SWAPS_MAX, GFP_KERNEL);
 	if (!text)
 		return;
-	f = filp_open("/proc/swaps", O_RDONLY, 0);
+	f = memtune_open_kernel_file("/proc/swaps", O_RDONLY);
 	if (IS_ERR(f))
 		goto out;
-	if (file_inode(f)->i_sb->s_magic == PROC_SUPER_MAGIC) {
-		len = kernel_read(f, text, PROC_SWAPS_MAX, &pos);
-		if (len > 0 &&
-		    !memtune_floor_zram_swap_free_kb(text, len, &kb))
-			atomic64_set(&zram_swap_free_kb, kb);
-	}
-	filp_close(f, NULL);
+	len = kernel_read(f, text, PROC_SWAPS_MAX, &pos);
+	if (len > 0 && !memtune_floor_zram_swap_free_kb(text, len, &kb))
+		atomic64_set(&zram_swap_free_kb, kb);
+	fput(f);
 out:
 	kfree(text);
 }

@@ -312,9 +312,47 @@ static void owner_test_load_admin(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memtune_owner_load_admin_slots(load_cases[0].live, 0, 1755), 0U);
 }
 
+/*
+ * Root hands a tunable back (enabled 0 then 1): what holds its boot value
+ * or our write is the module's again, but not a limit hardened before
+ * load or a late module's values configured by someone.
+ */
+static void owner_test_reclaim(struct kunit *test)
+{
+	static const u64 boot[NS] = { 1755, 1755, 1755, 1755, 0, 1755, 1755, 1755 };
+	static const u64 ct[1] = { 12345 }, ct_self[1] = { 4096 };
+	struct memtune_owner_state st;
+	u64 live[NS];
+
+	/* user.max_net_namespaces = 0 from sysctl.d, ipc changed after load */
+	memtune_owner_init(&st, NS, boot);
+	st.admin_mask = memtune_owner_load_admin_slots(boot, NS, 1755);
+	st.foreign_boot_mask = st.admin_mask;
+	memcpy(live, boot, sizeof(live));
+	live[3] = 77;
+	st.admin_mask = memtune_owner_admin_slots(&st, live);
+	KUNIT_EXPECT_EQ(test, st.admin_mask, (u32)(BIT(3) | BIT(NS_NET)));
+	/* ipc set back to its boot value: reclaimed; net never */
+	live[3] = 1755;
+	KUNIT_EXPECT_EQ(test, memtune_owner_reclaim_slots(&st, live), (u32)BIT(NS_NET));
+	/* ipc still the admin's value: stays theirs */
+	live[3] = 77;
+	KUNIT_EXPECT_EQ(test, memtune_owner_reclaim_slots(&st, live),
+			(u32)(BIT(3) | BIT(NS_NET)));
+
+	/* nf_conntrack_max set before the module saw it */
+	memtune_owner_adopt(&st, 1, ct, memtune_owner_self_sized(ct, ct_self, 1, true));
+	KUNIT_EXPECT_EQ(test, memtune_owner_reclaim_slots(&st, ct), 1U);
+	/* its own value: reclaimed */
+	memtune_owner_adopt(&st, 1, ct_self, true);
+	st.admin_mask = 1;	/* someone wrote, then put it back */
+	KUNIT_EXPECT_EQ(test, memtune_owner_reclaim_slots(&st, ct_self), 0U);
+}
+
 static struct kunit_case owner_test_cases[] = {
 	KUNIT_CASE(owner_test_decisions),
 	KUNIT_CASE(owner_test_load_admin),
+	KUNIT_CASE(owner_test_reclaim),
 	KUNIT_CASE(owner_test_hardened_namespace_lifecycle),
 	KUNIT_CASE(owner_test_adopt),
 	KUNIT_CASE(owner_test_conntrack_self),
