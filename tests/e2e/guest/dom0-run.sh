@@ -31,6 +31,10 @@ run_and_clean()
 	for d in $(xl list 2>/dev/null | awk 'NR > 2 { print $1 }'); do
 		xl destroy "$d" >/dev/null 2>&1
 	done
+	# Each scenario scans the consoles of its own guests only: a guest an earlier scenario
+	# killed on purpose (kmod-guard's guests without the module) is not a later one's crash.
+	mkdir -p "$E2E_CONSOLE_DIR/done-$1"
+	mv "$E2E_CONSOLE_DIR"/guest-*.log "$E2E_CONSOLE_DIR/done-$1/" 2>/dev/null
 }
 
 # e2e.opts=KEY=VALUE:KEY=VALUE on Dom0's command line (E2E_OPTS on the host): scenario options.
