@@ -1,6 +1,7 @@
 # e2e-timeout: 300
-# e2e-checks: 32
-# (A run takes about 45-60 s under TCG: boot to the rig's loop 11-20 s, to the agent's report 25-32 s.)
+# e2e-checks: 36
+# (A run takes about 65 s under TCG: boot to the rig's loop 11-20 s, to the agent's report 25-32 s,
+# a grow and a shrink for init's limits about 15 s.)
 # Issue 3: the agent under systemd in a real Xen guest. A PV DomU boots a Debian 12 userland with
 # systemd as PID 1, udevd, journald and dbus-daemon (image: tests/e2e/lib/systemd-image.sh), with
 # the project installed by `make install DESTDIR=`. Checks, each able to fail:
@@ -17,6 +18,8 @@
 #   - busctl introspects and reads the agent on the system bus; Refresh works for root and is
 #     denied to nobody by the bus policy, which lets nobody read;
 #   - the journal holds the directive's structured entry (ACTION=, DIRECTIVE_SEQ=);
+#   - issue 13: init's RLIMIT_NPROC and RLIMIT_SIGPENDING follow a grow to 1024 MiB and a
+#     shrink to 512 MiB (what a guest booted at that size has);
 #   - MemoryCurrent and VmRSS of the service are printed (INFO, not asserted);
 #   - no restart (the watchdog never fired); `systemctl stop` ends it cleanly (Result=success,
 #     exit status 0, no core dump).
@@ -183,6 +186,50 @@ out=$(domu_run u-sd "journalctl --no-pager -o verbose SYSLOG_IDENTIFIER=xen-memt
 echo "$out" | grep -E '^\s+(MESSAGE|ACTION|OLD|NEW|REASON|DIRECTIVE_SEQ)=' | sed 's/^/@@E2E INFO   | /'
 check_true "$s-journal-directive-entry" "$(echo "$out" | tail -n 3 | tr '\n' ' ')" \
 	sh -c '. /e2e/lib.sh; has "$1" "^ +DIRECTIVE_SEQ=[0-9]+$" && has "$1" "^ +OLD=$2$"' - "$out" "$before"
+
+# ---- 6b. init's limits follow the balloon (issue 13) --------------------------------------------
+# Init's RLIMIT_NPROC and RLIMIT_SIGPENDING ("soft hard" from /proc/1/limits) after a grow to
+# 1024 MiB and a shrink to 512 MiB: half the threads-max of a guest booted at that size (golden
+# table), within threads_max's tolerance. (That an administrator's limit stays is checked by
+# agent/tests/io: the image has no prlimit(1) to set one.)
+init_limits() {
+	domu_run u-sd "awk '/^Max processes/ { print \"nproc\", \$3, \$4 }
+		/^Max pending signals/ { print \"sigpending\", \$4, \$5 }' /proc/1/limits"
+}
+limit_of() { echo "$1" | awk -v k="$2" '$1 == k { print $2 " " $3 }'; }
+# resize_and_follow MIB: mem-set, the module applies, the agent's next sample follows (init's
+# soft RLIMIT_NPROC = the guest's threads-max / 2, which the module set).
+nproc_followed() {
+	[ "$(domu_run u-sd 'set -- $(awk "/^Max processes/ { print \$3 }" /proc/1/limits) $(cat /proc/sys/kernel/threads-max)
+		[ "$1" = $(($2 / 2)) ] && echo yes')" = yes ]
+}
+resize_and_follow() {
+	xl mem-set u-sd "$1m"
+	domu_settle u-sd 240 >/dev/null
+	wait_applied u-sd $(($1 * 1024)) 120 >/dev/null
+	wait_until 30 nproc_followed || info "$s: init's RLIMIT_NPROC is not threads-max / 2 at $1 MiB"
+}
+# check_init_limit CHECK "SOFT HARD" MIB MAXMEM: soft = hard = golden threads_max / 2, with the
+# tolerance compare_golden gives threads_max at that size.
+check_init_limit() {
+	local want tol soft hard
+	want=$(($(golden_value "$3" threads_max) / 2))
+	tol=$(echo $E2E_TOLERANCES | tr ' ' '\n' | sed -n 's/^threads_max://p')
+	tol=$(((tol * $3 + 2 * ($4 - $3)) / $3))
+	soft=${2% *} hard=${2#* }
+	check_true "$1" "got '$2', a guest booted at $3 MiB has $want ($tol %)" \
+		sh -c ". /e2e/lib.sh; [ '$soft' = '$hard' ] && within $tol '$soft' $want"
+}
+resize_and_follow 1024
+limits=$(init_limits)
+info "$s init's limits at 1024 MiB: $(echo $limits)"
+check_init_limit "$s-init-nproc-grown" "$(limit_of "$limits" nproc)" 1024 1024
+check_init_limit "$s-init-sigpending-grown" "$(limit_of "$limits" sigpending)" 1024 1024
+resize_and_follow 512
+limits=$(init_limits)
+info "$s init's limits at 512 MiB: $(echo $limits)"
+check_init_limit "$s-init-nproc-shrunk" "$(limit_of "$limits" nproc)" 512 1024
+check_init_limit "$s-init-sigpending-shrunk" "$(limit_of "$limits" sigpending)" 512 1024
 
 # ---- 7. footprint (reported, not asserted) ---------------------------------------------------
 info "$s MemoryCurrent $(domu_run u-sd 'systemctl show -p MemoryCurrent --value xen-memtuned.service') bytes"
