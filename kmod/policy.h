@@ -316,7 +316,7 @@ struct memtune_boot_basis {
 /*
  * Establish the boot from r: boot totalram = totalram now moved back by
  * what the balloon moved since boot; init totalram from init_nproc; the
- * two must agree (init below boot by at most a quarter: init memory and
+ * two must agree (init below boot by less than half: init memory and
  * the initramfs, freed after the initcalls).  The reserves' boot use
  * comes from user_reserve_kbytes and the epoll cost from
  * epoll_max_user_watches, each only when it is still plausibly the
