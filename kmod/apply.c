@@ -825,6 +825,7 @@ static void establish_boot(void)
 		.totalram_pages = totalram_pages(),
 		.balloon_pages = READ_ONCE(balloon_stats.current_pages),
 		.init_nproc = READ_ONCE(init_task.signal->rlim[RLIMIT_NPROC].rlim_cur),
+		.threads_max = t[MEMTUNE_T_THREADS_MAX].boot_value[0],
 		.user_reserve_kbytes = t[MEMTUNE_T_USER_RESERVE_KBYTES].boot_value[0],
 		.epoll_max_user_watches = t[MEMTUNE_T_EPOLL_MAX_USER_WATCHES].boot_value[0],
 		.totalhigh_pages = totalhigh_pages(),

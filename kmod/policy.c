@@ -804,8 +804,11 @@ void memtune_policy_boot_basis(const struct memtune_boot_record *r,
 
 	/*
 	 * kernel/fork.c: fork_init(): RLIMIT_NPROC = max_threads / 2, and
-	 * max_threads = totalram / per_thread pages: the boot had between
-	 * 2n and 2n + 2 threads' worth of pages; take the middle.
+	 * max_threads = totalram / per_thread pages, rounded down: the boot
+	 * had 2n or 2n + 1 threads.  kernel.threads-max says which while it
+	 * is one of the two (nobody wrote it); else take 2n.  Either way the
+	 * low end of its pages: the late frees then come out a little high,
+	 * never low, and no value above a boot's.
 	 */
 	per_thread = (r->thread_size * 8) >> r->page_shift;
 	threads = r->init_nproc * 2;
@@ -813,7 +816,9 @@ void memtune_policy_boot_basis(const struct memtune_boot_record *r,
 		b->doubt = MEMTUNE_BOOT_NO_INIT_NPROC;
 		return;
 	}
-	b->init_pages = (threads + 1) * per_thread;
+	if (r->threads_max == threads + 1)
+		threads++;
+	b->init_pages = threads * per_thread;
 
 	/*
 	 * The balloon and totalram move together (increase_reservation(),
@@ -831,11 +836,14 @@ void memtune_policy_boot_basis(const struct memtune_boot_record *r,
 	boot = r->totalram_pages + r->boot_balloon_pages - r->balloon_pages;
 	/*
 	 * After the initcalls the boot freed its init memory and the
-	 * initramfs (17 MiB in the rig): init a little below boot.  Anything
-	 * else means one of the two is not the boot's (memory hot-added,
-	 * the balloon reset): nothing computed from them can be trusted.
+	 * initramfs (26 MiB in the rig's DomUs, 120 MiB in its Dom0, whose
+	 * initramfs carries the guest images: 30 % of its 390 MiB): init
+	 * below boot, by less than half (policy.c never takes more than half
+	 * of the memory as late frees either).  Anything else means one of
+	 * the two is not the boot's (memory hot-added, the balloon reset):
+	 * nothing computed from them can be trusted.
 	 */
-	if (b->init_pages > boot + per_thread || boot - b->init_pages > boot / 4) {
+	if (b->init_pages > boot + per_thread || boot - b->init_pages > boot / 2) {
 		b->doubt = MEMTUNE_BOOT_DISAGREE;
 		return;
 	}

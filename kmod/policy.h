@@ -282,6 +282,7 @@ struct memtune_boot_record {
 	 */
 	u64 init_nproc;
 	/* live at load: boot values unless someone (a previous load) wrote them */
+	u64 threads_max;
 	u64 user_reserve_kbytes;
 	u64 epoll_max_user_watches;
 	u64 totalhigh_pages;
@@ -305,7 +306,11 @@ struct memtune_boot_basis {
 	enum memtune_boot_doubt doubt;
 	/* totalram_pages() at the end of the boot (balloon at its boot size) */
 	u64 boot_totalram_pages;
-	/* totalram_pages() as fork_init() and the initcalls saw it */
+	/*
+	 * totalram_pages() as fork_init() and the initcalls saw it, rounded
+	 * down to what the boot's threads-max implies (so the late frees are
+	 * never underestimated: no value comes out above a boot's)
+	 */
 	u64 init_pages;
 	u64 late_freed_pages;	/* policy input boot_late_freed_pages */
 	u64 boot_used_pages;	/* policy input boot_used_pages */
@@ -316,7 +321,7 @@ struct memtune_boot_basis {
 /*
  * Establish the boot from r: boot totalram = totalram now moved back by
  * what the balloon moved since boot; init totalram from init_nproc; the
- * two must agree (init below boot by at most a quarter: init memory and
+ * two must agree (init below boot by less than half: init memory and
  * the initramfs, freed after the initcalls).  The reserves' boot use
  * comes from user_reserve_kbytes and the epoll cost from
  * epoll_max_user_watches, each only when it is still plausibly the

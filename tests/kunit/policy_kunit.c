@@ -132,6 +132,11 @@ static const struct golden_cell *golden_cell(const struct golden_row *row,
  *  - tcp/udp limits (5, seen 1.3): nr_free_buffer_pages() at fs_initcall
  *    versus after boot; the per-zone watermarks move a little with the
  *    late frees.
+ *  - fanotify_max_user_marks (10): fanotify_user_setup() is a
+ *    device_initcall, after rootfs_initcall started unpacking the initramfs
+ *    asynchronously; whether its pages were freed by then is a race, worth
+ *    up to the initramfs (17 MiB: 0.9 % at 2048 MiB, where it leaves its
+ *    clamp).  inet_peer_threshold (2) is an fs_initcall, before it.
  *  - nf_conntrack (5, seen 0): totalram when modprobe ran, a moment before
  *    the table's MemTotal was read.
  *  - values from the boot TCP ehash, hashes: exact (nr_kernel_pages is
@@ -155,7 +160,7 @@ static const unsigned int golden_tolerance_permille[MEMTUNE_NR_TUNABLES] = {
 	[MEMTUNE_T_MAX_USER_NAMESPACES] = 2,
 	[MEMTUNE_T_NF_CONNTRACK_BUCKETS] = 5,
 	[MEMTUNE_T_NF_CONNTRACK_MAX] = 5,
-	[MEMTUNE_T_FANOTIFY_MAX_USER_MARKS] = 2,
+	[MEMTUNE_T_FANOTIFY_MAX_USER_MARKS] = 10,
 	[MEMTUNE_T_INET_PEER_THRESHOLD] = 2,
 	[MEMTUNE_T_NF_CONNTRACK_EXPECT_MAX] = 5,
 };
@@ -223,6 +228,7 @@ static void golden_boot_basis(struct kunit *test, const struct golden_row *row,
 	if (!thr || !user || !ep)
 		return;
 	r.init_nproc = thr->v[0] / 2;
+	r.threads_max = thr->v[0];
 	r.user_reserve_kbytes = user->v[0];
 	r.epoll_max_user_watches = ep->v[0];
 	memtune_policy_boot_basis(&r, &b);
@@ -794,6 +800,7 @@ static void policy_test_input_at(struct kunit *test)
 #define BOOT_TRP	116752ULL
 #define BOOT_NR_PAGES	131072ULL
 #define BOOT_NPROC	1755ULL	/* threads-max 3511 / 2 */
+#define BOOT_THREADS	3511ULL
 #define BOOT_USER_KB	13852ULL
 #define BOOT_EPOLL	100040ULL
 #define MIB_PAGES	256ULL
@@ -818,38 +825,39 @@ struct boot_case {
 	s64 moved_mib;		/* balloon moved since boot, MiB (+ grow) */
 	u64 boot_balloon;	/* what the module reads as the boot balloon */
 	u64 nproc, user_kb, epoll;
+	u64 threads;		/* kernel.threads-max at load; 0: the boot's */
 	enum memtune_boot_doubt doubt;
 	u32 unknown;		/* 0, or ~0 for needs_init_pages() */
 };
 
 static const struct boot_case boot_cases[] = {
 	{ "loaded at boot", 0, BOOT_NR_PAGES, BOOT_NPROC, BOOT_USER_KB,
-	  BOOT_EPOLL, MEMTUNE_BOOT_OK, 0 },
+	  BOOT_EPOLL, 0, MEMTUNE_BOOT_OK, 0 },
 	{ "loaded after grow 512 -> 2048", 1536, BOOT_NR_PAGES, BOOT_NPROC,
-	  BOOT_USER_KB, BOOT_EPOLL, MEMTUNE_BOOT_OK, 0 },
+	  BOOT_USER_KB, BOOT_EPOLL, 0, MEMTUNE_BOOT_OK, 0 },
 	{ "loaded after shrink 512 -> 384", -128, BOOT_NR_PAGES, BOOT_NPROC,
-	  BOOT_USER_KB, BOOT_EPOLL, MEMTUNE_BOOT_OK, 0 },
+	  BOOT_USER_KB, BOOT_EPOLL, 0, MEMTUNE_BOOT_OK, 0 },
 	/* rmmod restored the boot values (restore_on_unload=1, the default) */
 	{ "reloaded after grow, restored", 1536, BOOT_NR_PAGES, BOOT_NPROC,
-	  BOOT_USER_KB, BOOT_EPOLL, MEMTUNE_BOOT_OK, 0 },
+	  BOOT_USER_KB, BOOT_EPOLL, 0, MEMTUNE_BOOT_OK, 0 },
 	/*
 	 * restore_on_unload=0: the previous load's values for 2048 MiB are
 	 * still there (user_reserve 61950, epoll 442813): the reserves,
 	 * file-max and epoll have no basis; the rest still does (init_task).
 	 */
 	{ "reloaded after grow, not restored", 1536, BOOT_NR_PAGES, BOOT_NPROC,
-	  61950, 442813, MEMTUNE_BOOT_OK,
+	  61950, 442813, 15472, MEMTUNE_BOOT_OK,
 	  NEEDS_BOOT_USED_BITS | BIT(MEMTUNE_T_EPOLL_MAX_USER_WATCHES) },
 	/* PVH grown by hotplug: present pages grew with the balloon */
 	{ "present pages moved (hotplug)", 1536, BOOT_NR_PAGES + 1536 * MIB_PAGES,
-	  BOOT_NPROC, BOOT_USER_KB, BOOT_EPOLL, MEMTUNE_BOOT_DISAGREE, ~0U },
+	  BOOT_NPROC, BOOT_USER_KB, BOOT_EPOLL, 0, MEMTUNE_BOOT_DISAGREE, ~0U },
 	{ "boot balloon unknown", 1536, 0, BOOT_NPROC, BOOT_USER_KB,
-	  BOOT_EPOLL, MEMTUNE_BOOT_NO_BALLOON, ~0U },
+	  BOOT_EPOLL, 0, MEMTUNE_BOOT_NO_BALLOON, ~0U },
 	{ "init nproc at the floor", 0, BOOT_NR_PAGES, 10, BOOT_USER_KB,
-	  BOOT_EPOLL, MEMTUNE_BOOT_NO_INIT_NPROC, ~0U },
+	  BOOT_EPOLL, 0, MEMTUNE_BOOT_NO_INIT_NPROC, ~0U },
 	/* a boot balloon below what the guest holds beyond its totalram */
 	{ "boot balloon absurd", 0, 1000, BOOT_NPROC, BOOT_USER_KB,
-	  BOOT_EPOLL, MEMTUNE_BOOT_DISAGREE, ~0U },
+	  BOOT_EPOLL, 0, MEMTUNE_BOOT_DISAGREE, ~0U },
 };
 
 static void boot_record(const struct boot_case *bc,
@@ -864,6 +872,7 @@ static void boot_record(const struct boot_case *bc,
 	r->init_nproc = bc->nproc;
 	r->user_reserve_kbytes = bc->user_kb;
 	r->epoll_max_user_watches = bc->epoll;
+	r->threads_max = bc->threads ?: BOOT_THREADS;
 	r->thread_size = 16384;
 	r->page_shift = 12;
 }
@@ -876,7 +885,7 @@ static void policy_test_boot_basis(struct kunit *test)
 
 	boot_record(&boot_cases[0], &r);
 	memtune_policy_boot_basis(&r, &at_boot);
-	/* (3510 + 1) * 32 = 112352: 4400 pages freed after the initcalls */
+	/* threads-max 3511 (2n + 1): 3511 * 32 = 112352; 4400 pages of late frees */
 	KUNIT_EXPECT_EQ(test, at_boot.boot_totalram_pages, BOOT_TRP);
 	KUNIT_EXPECT_EQ(test, at_boot.init_pages, 112352ULL);
 	KUNIT_EXPECT_EQ(test, at_boot.late_freed_pages, 4400ULL);
@@ -896,8 +905,10 @@ static void policy_test_boot_basis(struct kunit *test)
 			continue;
 		/* the same boot, whatever happened before the load */
 		KUNIT_EXPECT_EQ_MSG(test, b.boot_totalram_pages, BOOT_TRP, "%s", bc->what);
-		KUNIT_EXPECT_EQ_MSG(test, b.late_freed_pages,
-				    at_boot.late_freed_pages, "%s", bc->what);
+		/* threads-max rewritten: 2n, at most one thread's pages more */
+		KUNIT_EXPECT_TRUE_MSG(test, b.late_freed_pages >= at_boot.late_freed_pages &&
+				      b.late_freed_pages <= at_boot.late_freed_pages + 32,
+				      "%s: %llu", bc->what, b.late_freed_pages);
 		if (!(b.unknown & NEEDS_BOOT_USED_BITS))
 			KUNIT_EXPECT_EQ_MSG(test, b.boot_used_pages,
 					    at_boot.boot_used_pages, "%s", bc->what);
