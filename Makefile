@@ -114,7 +114,7 @@ dkms-remove:
 # make dkms-install and dkms-remove, run into a temporary place: the .ko appears, then goes.
 dkms-check: deps-kmod
 	scripts/install-deps.sh dkms
-	KVER=$(KVER) tests/dkms/run.sh
+	KVER=$(KVER) DKMS_VERSION=$(DKMS_VERSION) tests/dkms/run.sh
 
 # Debian packages from this tree (debian/): xen-memtune-dkms, xen-memtuned, memtunectl and
 # xen-memtune-dom0, written to $(DEB_OUT) with lintian's verdict. The agent's tests are not run

@@ -26,7 +26,8 @@ fail() { echo "FAIL - $1: $2"; failed=$((failed + 1)); }
 # The kernel to build for: the Makefile's KVER (the newest one with headers), which it passes.
 kver=${KVER:?KVER is not set: run make dkms-check}
 name=xen-memtune
-version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$repo/dkms.conf")
+# The Makefile's version (debian/changelog's: dkms.conf holds only a placeholder for it).
+version=${DKMS_VERSION:?DKMS_VERSION is not set: run make dkms-check}
 flags="--sourcetree $tmp/src --dkmstree $tmp/dkms --installtree $tmp/modules --no-depmod"
 # dkms installs only into a kernel it finds there, as /lib/modules/$kver is on a real machine.
 mkdir -p "$tmp/src" "$tmp/dkms" "$tmp/modules/$kver"
