@@ -210,15 +210,15 @@ resize_and_follow() {
 	wait_until 30 nproc_followed || info "$s: init's RLIMIT_NPROC is not threads-max / 2 at $1 MiB"
 }
 # check_init_limit CHECK "SOFT HARD" MIB MAXMEM: soft = hard = golden threads_max / 2, with the
-# tolerance compare_golden gives threads_max at that size.
+# tolerance compare_golden gives threads_max at that size (golden_tolerance: "BELOW ABOVE").
 check_init_limit() {
-	local want tol soft hard
+	local want tol below above soft hard
 	want=$(($(golden_value "$3" threads_max) / 2))
-	tol=$(echo $E2E_TOLERANCES | tr ' ' '\n' | sed -n 's/^threads_max://p')
-	tol=$(((tol * $3 + 2 * ($4 - $3)) / $3))
+	tol=$(golden_tolerance threads_max "$3" "$4")
+	below=${tol% *} above=${tol#* }
 	soft=${2% *} hard=${2#* }
-	check_true "$1" "got '$2', a guest booted at $3 MiB has $want ($tol %)" \
-		sh -c ". /e2e/lib.sh; [ '$soft' = '$hard' ] && within $tol '$soft' $want"
+	check_true "$1" "got '$2', a guest booted at $3 MiB has $want (-$below % / +$above %)" \
+		sh -c ". /e2e/lib.sh; [ '$soft' = '$hard' ] && within_range $below $above '$soft' $want"
 }
 resize_and_follow 1024
 limits=$(init_limits)

