@@ -10,8 +10,8 @@
 #   GOLDEN_OUT=path              where the table goes
 #   GOLDEN_ALSO=a,b              (or E2E_GOLDEN_ALSO) scenarios run in the same boot after the
 #                                golden one, against the values just collected
-#                                (/tmp/golden-TYPE.tsv in Dom0; for HVM only when the image has
-#                                no HVM table yet). The table is written when the golden
+#                                (/tmp/golden-TYPE.tsv in Dom0, which hvm-kmod prefers to the
+#                                image's table). The table is written when the golden
 #                                scenario's own checks pass; the exit status covers every scenario.
 set -u
 . "$(dirname "$0")/lib/rig.sh"
