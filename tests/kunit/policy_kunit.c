@@ -477,12 +477,19 @@ static void policy_test_thp(struct kunit *test)
 		bool thp;
 		u64 want;
 	} cases[] = {
-		/* 512 * 2 * 11 = 11264 pages < nfb / 20 = 12500 -> 45056 kB */
+		/*
+		 * The 5 % cap is of nr_free_buffer_pages() under the int_sqrt
+		 * watermarks, as at boot, whatever the live value (the nfb
+		 * column): lowmem - (min + 2 * max(min / 4, lowmem / 1000)).
+		 * 512 * 2 * 11 = 11264 pages < 5 % of 260596 -> 45056 kB
+		 */
 		{ 262144, 250000, 2, true, 45056 },
-		/* 3 zones: 16896 pages, capped at nfb / 20 = 12500 -> 50000 kB */
-		{ 262144, 250000, 3, true, 50000 },
-		/* 5 % cap at 512 MiB: 6000 pages -> 24000 kB */
-		{ 131072, 120000, 3, true, 24000 },
+		/* 3 zones: 16896 pages, capped at 260596 / 20 = 13029 pages */
+		{ 262144, 250000, 3, true, 52116 },
+		/* 512 MiB: min 724, high 1086 pages, 129986 / 20 = 6499 pages */
+		{ 131072, 120000, 3, true, 25996 },
+		/* the same when the raised watermarks left less free now */
+		{ 131072, 100000, 3, true, 25996 },
 		/* 64 GiB: 16896 pages -> 67584 kB > int_sqrt = 32768 */
 		{ 1ULL << 24, 16000000, 3, true, 67584 },
 		/* THP off (Xen PV, or booted below 512 MiB): int_sqrt only */
