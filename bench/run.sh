@@ -10,7 +10,7 @@
 #   BENCH_CYCLES=N       resize cycles per arm and rep of the latency benchmark (default 10; each
 #                        cycle is two resizes of 1-4 s under TCG)
 #   BENCH_AGENT_S=S      length of each agent footprint window, seconds (default 60)
-#   BENCH_GROW_MIB="FROM TO", BENCH_SHRINK_MIB="FROM TO"   sizes (default "512 2048", "4096 512")
+#   BENCH_GROW_MIB="FROM TO", BENCH_SHRINK_MIB="FROM TO"   sizes (default "512 4096", "4096 512")
 #   BENCH_TCP_S=S        length of the TCP workloads (default 10)
 #   BENCH_THREADS_MAX=N, BENCH_WATCHES_MAX=N   caps of the storms (default 0: none, each storm
 #                        runs until the kernel stops it)
@@ -30,7 +30,7 @@ BENCH_HERE=$(cd "$(dirname "$0")" && pwd)
 BENCH_DIR=${BENCH_DIR:-$E2E_BUILD/bench}
 BENCH_RESULTS=${BENCH_RESULTS:-$E2E_REPO/bench/results}
 export BENCH_REPS=${BENCH_REPS:-5} BENCH_CYCLES=${BENCH_CYCLES:-10} BENCH_AGENT_S=${BENCH_AGENT_S:-60}
-export BENCH_GROW_MIB=${BENCH_GROW_MIB:-512 2048} BENCH_SHRINK_MIB=${BENCH_SHRINK_MIB:-4096 512}
+export BENCH_GROW_MIB=${BENCH_GROW_MIB:-512 4096} BENCH_SHRINK_MIB=${BENCH_SHRINK_MIB:-4096 512}
 export BENCH_TCP_S=${BENCH_TCP_S:-10}
 export BENCH_THREADS_MAX=${BENCH_THREADS_MAX:-0} BENCH_WATCHES_MAX=${BENCH_WATCHES_MAX:-0}
 

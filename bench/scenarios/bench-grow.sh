@@ -5,7 +5,7 @@
 #   without  booted at FROM MiB with maxmem TO MiB, then `xl mem-set` to TO; no module
 #   with     the same, with the module loaded before the grow
 #   native   booted at TO MiB (memory = maxmem): what a guest of that size has
-# FROM and TO: BENCH_GROW_MIB ("512 2048"). Then, in each guest, workloads that need what the new
+# FROM and TO: BENCH_GROW_MIB ("512 4096"). Then, in each guest, workloads that need what the new
 # size allows, each run until the kernel stops it (no cap unless BENCH_*_MAX sets one):
 #   threads   threadstorm: threads created until pthread_create fails (threads-max)
 #   watches   inotifystorm: watches added until ENOSPC (fs.inotify.max_user_watches)
@@ -14,7 +14,7 @@
 . /bench/dom0-lib.sh
 s=bench-grow
 b=grow
-set -- ${BENCH_GROW_MIB:-512 2048}
+set -- ${BENCH_GROW_MIB:-512 4096}
 from=$1
 to=$2
 tcap=$(storm_cap "${BENCH_THREADS_MAX:-0}")
