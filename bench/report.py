@@ -71,6 +71,8 @@ def numbers(values, scale=1.0):
 def fmt(x):
     if x is None:
         return "-"
+    if x == 0:
+        return "0"
     if isinstance(x, float):
         if x == int(x) and abs(x) >= 100:
             return str(int(x))
@@ -93,7 +95,7 @@ def spread(xs):
     lo, hi, mid = min(xs), max(xs), median(xs)
     if isinstance(mid, float) and all(isinstance(x, int) for x in xs) and mid == int(mid):
         mid = int(mid)
-    if lo == hi:
+    if fmt(lo) == fmt(hi):
         return fmt(mid)
     return f"{fmt(mid)} ({fmt(lo)}-{fmt(hi)})"
 
