@@ -6,7 +6,8 @@
 
 Prints every table as Markdown. With --update, FILE's blocks between "<!-- bench:NAME -->" and
 "<!-- /bench:NAME -->" are replaced with NAME's tables (a block whose results file is missing is
-left as it is). --plots: where shrink.png goes (default: none is drawn). Each table says the commit
+left as it is). --plots: where shrink.png goes (default: beside FILE, in benchmarks/; none is
+drawn without --update or --plots). Each table says the commit
 it measured, the repetitions and the spread: median (min-max) over the repetitions, and p50/p99 over
 every sample for latencies. Reports numbers; judges nothing."""
 import argparse
@@ -419,6 +420,9 @@ def main():
     p.add_argument("--update", help="Markdown file whose bench blocks are rewritten")
     p.add_argument("--plots", help="folder for shrink.png")
     a = p.parse_args()
+    # The page's plot sits beside it (docs/benchmarks/ for docs/benchmarks.md).
+    if a.update and not a.plots:
+        a.plots = os.path.join(os.path.dirname(os.path.abspath(a.update)), "benchmarks")
     blocks = {}
     for name in BENCHES:
         path = os.path.join(a.results, f"{name}.tsv")
