@@ -7,9 +7,9 @@
 Prints every table as Markdown. With --update, FILE's blocks between "<!-- bench:NAME -->" and
 "<!-- /bench:NAME -->" are replaced with NAME's tables (a block whose results file is missing is
 left as it is). --plots: where shrink.png goes (default: beside FILE, in benchmarks/; none is
-drawn without --update or --plots). Each table says the commit
-it measured, the repetitions and the spread: median (min-max) over the repetitions, and p50/p99 over
-every sample for latencies. Reports numbers; judges nothing."""
+drawn without --update or --plots). Each table says the commit it measured, the repetitions and
+the spread: median (min-max) over the repetitions, and p50/p99 over every sample for latencies.
+Reports numbers; judges nothing."""
 import argparse
 import collections
 import os
