@@ -1,14 +1,122 @@
 #!/usr/bin/env python3
-"""report.py RESULTS OUTDIR: turns bench/run.sh's results.txt (the guests' "BENCH" lines) into
-the Markdown tables of docs/benchmarks.md, and the shrink run's samples into OUTDIR/shrink.png
-(gnuplot). Prints the Markdown. Reports numbers; judges nothing."""
+"""report.py: the tables of docs/benchmarks.md from the raw results of `make bench` alone
+(bench/results/<bench>.tsv, written by bench/run.sh), and the shrink plot.
+
+    report.py [--results DIR] [--update FILE] [--plots DIR]
+
+Prints every table as Markdown. With --update, FILE's blocks between "<!-- bench:NAME -->" and
+"<!-- /bench:NAME -->" are replaced with NAME's tables (a block whose results file is missing is
+left as it is). --plots: where shrink.png goes (default: beside FILE, in benchmarks/; none is
+drawn without --update or --plots). Each table says the commit it measured, the repetitions and
+the spread: median (min-max) over the repetitions, and p50/p99 over every sample for latencies.
+Reports numbers; judges nothing."""
+import argparse
 import collections
 import os
+import re
+import statistics
 import subprocess
 import sys
 
-results, outdir = sys.argv[1], sys.argv[2]
-lines = [l.split() for l in open(results) if l.strip()]
+BENCHES = ("latency", "grow", "shrink", "agent")
+
+
+class Results:
+    """One results file: its header (meta) and its rows (rep, arm, metric, value)."""
+
+    def __init__(self, path):
+        self.meta = {}
+        self.rows = []
+        with open(path) as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if line.startswith("# "):
+                    key, tab, value = line[2:].partition("\t")
+                    if tab:
+                        self.meta[key] = value
+                    continue
+                cols = line.split("\t")
+                if len(cols) != 4 or cols[0] == "rep":
+                    continue
+                self.rows.append((int(cols[0]), cols[1], cols[2], cols[3]))
+        self.reps = sorted({r for r, _, _, _ in self.rows})
+
+    def values(self, arm, metric):
+        """Every value of METRIC in ARM, in rep order (several a rep for a latency)."""
+        return [v for _, a, m, v in self.rows if a == arm and m == metric]
+
+    def per_rep(self, arm, metric):
+        """{rep: [values]}"""
+        d = collections.defaultdict(list)
+        for r, a, m, v in self.rows:
+            if a == arm and m == metric:
+                d[r].append(v)
+        return d
+
+
+def number(v):
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return None
+
+
+def numbers(values, scale=1.0):
+    out = [number(v) for v in values]
+    return [x * scale if scale != 1.0 else x for x in out if x is not None]
+
+
+def fmt(x):
+    if x is None:
+        return "-"
+    if x == 0:
+        return "0"
+    if isinstance(x, float):
+        if x == int(x) and abs(x) >= 100:
+            return str(int(x))
+        if abs(x) >= 100:
+            return f"{x:.0f}"
+        if abs(x) >= 10:
+            return f"{x:.1f}"
+        return f"{x:.2f}"
+    return str(x)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def spread(xs):
+    """median (min-max) of the repetitions' values; the median alone when they agree."""
+    if not xs:
+        return "-"
+    lo, hi, mid = min(xs), max(xs), median(xs)
+    if isinstance(mid, float) and all(isinstance(x, int) for x in xs) and mid == int(mid):
+        mid = int(mid)
+    if fmt(lo) == fmt(hi):
+        return fmt(mid)
+    return f"{fmt(mid)} ({fmt(lo)}-{fmt(hi)})"
+
+
+def words(values):
+    """Non-numeric results (why a storm stopped): each distinct one with its count."""
+    if not values:
+        return "-"
+    c = collections.Counter(values)
+    if len(c) == 1:
+        return f"{values[0]} ({len(values)}/{len(values)})"
+    return ", ".join(f"{k} {n}/{len(values)}" for k, n in c.most_common())
+
+
+def ratio(a, b):
+    """median(a) / median(b)"""
+    ma, mb = median(a), median(b)
+    if ma is None or mb is None or mb == 0:
+        return "-"
+    return f"{ma / mb:.2f}"
 
 
 def pct(values, p):
@@ -20,287 +128,313 @@ def pct(values, p):
     return v[int(k) - 1]
 
 
-def fmt(x, unit=""):
-    if x is None:
-        return "-"
-    if isinstance(x, float):
-        x = f"{x:.1f}" if abs(x) < 100 else f"{x:.0f}"
-    return f"{x}{unit}"
+def provenance(res, name):
+    m = res.meta
+    commit = m.get("commit", "unknown")
+    tree = m.get("tree", "?")
+    lines = [
+        f"Measured at commit `{commit[:12]}`"
+        + (" (tree clean)" if tree == "clean" else f" (**{tree}: these numbers are not that "
+                                                     "commit's alone**)")
+        + f", run started {m.get('started', '?')}; {len(res.reps)} repetitions, arms interleaved "
+        f"in each; raw results `bench/results/{name}.tsv`. Xen {m.get('xen', '?')}, guest and "
+        f"Dom0 kernel {m.get('kernel', '?').split(' ')[0]}, all PV; host {m.get('host-cpus', '?')} x "
+        f"{m.get('host-cpu', '?')}, {m.get('host-mem-gib', '?')} GiB, `{m.get('accel', '?')}` "
+        f"({m.get('qemu', '?').replace('QEMU emulator version ', 'QEMU ')}); host load (1 min) "
+        f"during the run {m.get('host-load-1min', '?')}. This benchmark took "
+        f"{m.get('scenario-wall-s', '?')} s of a `make bench` ({m.get('run-benchmarks', '?')}) "
+        f"of {m.get('run-wall-s', '?')} s."]
+    return lines
 
-
-def ratio(without, with_):
-    try:
-        a, b = float(without), float(with_)
-        return "-" if a == 0 else f"{b / a:.2f}"
-    except (TypeError, ValueError):
-        return "-"
-
-
-meta = {}
-for l in lines:
-    if l[0] == "meta" and len(l) > 3 and l[1] == "host":
-        meta[l[2]] = " ".join(l[3:])
-    elif l[0] == "meta" and len(l) > 2:
-        meta[l[1]] = " ".join(l[2:])
-times = {" ".join(l[1:-1]): l[-1] for l in lines if l[0] == "TIME"}
-out = []
-w = out.append
-
-w("| run | |")
-w("|---|---|")
-for k, label in [("cpu", "host CPU"), ("cpus", "host CPUs"), ("mem-gib", "host RAM (GiB)"),
-                 ("accel", "accelerator"), ("qemu", "QEMU"), ("xen", "Xen"),
-                 ("kernel", "Dom0 and DomU kernel"), ("kmod", "module (git, kmod/)"),
-                 ("agent", "agent (git, agent/)"), ("date", "run started")]:
-    if k in meta:
-        w(f"| {label} | {meta[k]} |")
-loads = [(k[len('load-before-'):], v, meta.get('load-after-' + k[len('load-before-'):], '?'))
-         for k, v in meta.items() if k.startswith("load-before-")]
-for b, before, after in loads:
-    w(f"| host load average, {b} (before / after) | {before} / {after} |")
-if "bench total-wall" in times:
-    w(f"| `make bench` wall time (after the build) | {int(times['bench total-wall']) // 1000} s |")
-w("")
 
 # ---- latency ----------------------------------------------------------------------------
-lat = collections.defaultdict(list)      # phase -> [(target, settle, e2a, apply)]
-dom0 = collections.defaultdict(list)     # phase -> [(mib, ms)]
-for l in lines:
-    if l[0] == "latency" and len(l) == 7:
-        lat[l[1]].append(tuple(int(x) for x in l[3:7]))
-    elif l[0] == "latency-dom0" and len(l) == 4:
-        dom0[l[1]].append((int(l[2]), int(l[3])))
-if lat:
-    cyc = next((l[2] for l in lines if l[0] == "latency-meta" and l[1] == "cycles"), "?")
-    w("### Resize latency")
-    w("")
-    w(f"{cyc} cycles of `xl mem-set` 768 MiB then 512 MiB per phase ({2 * int(cyc) if cyc.isdigit() else '?'} "
-      "resizes), PV DomU 512 MiB / maxmem 1024 MiB, module phase first, then the userspace "
-      "watcher in the same guest (module unloaded). Milliseconds; p50/p99 nearest-rank.")
-    w("")
-    w("| measure | resizes | module p50 | p99 | max | userspace p50 | p99 | max | p50 userspace / module |")
-    w("|---|---|---|---|---|---|---|---|---|")
-
-    def series(phase, what, direction=None):
-        rows = lat.get(phase, [])
-        if direction == "grow":
-            rows = [r for r in rows if r[0] == 786432]
-        elif direction == "shrink":
-            rows = [r for r in rows if r[0] == 524288]
-        if what == "settle":
-            return [r[1] / 1e6 for r in rows]
-        if what == "apply":
-            return [(r[2] - r[1]) / 1e6 for r in rows]
-        return [r[2] / 1e6 for r in rows]
-
-    for what, label in [("settle", "event -> settled"), ("apply", "settled -> last value written"),
-                        ("e2a", "event -> last value written")]:
+def latency(res):
+    arms = ("kmod", "userspace")
+    out = provenance(res, "latency")
+    cyc = res.meta.get("cycles-per-rep", "?")
+    out += ["", f"PV DomU booted at 512 MiB, maxmem 1024 MiB; each repetition runs {cyc} cycles of "
+            "`xl mem-set` 768 MiB then 512 MiB with the module (loaded for the arm, unloaded after "
+            "it), then as many with the userspace watcher (`bench/guest/us-watcher.sh`), in the "
+            "same guest. Milliseconds; p50/p99 nearest-rank over every resize of all repetitions; "
+            "\"p50 per rep\" is the spread of each repetition's own p50.", "",
+            "| measure | resizes | module p50 | p99 | max | p50 per rep | userspace p50 | p99 | "
+            "max | p50 per rep | p50 userspace / module |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    labels = [("settle_ms", "event -> settled"), ("apply_ms", "settled -> last value written"),
+              ("event_to_apply_ms", "event -> last value written"),
+              ("dom0_ms", "Dom0 `xl mem-set` -> guest's record of the pass (Dom0 clock, 10 ms)")]
+    for metric, label in labels:
         for direction in (None, "grow", "shrink"):
-            k = series("kmod", what, direction)
-            u = series("userspace", what, direction)
+            dirs = ("grow", "shrink") if direction is None else (direction,)
+            cells = []
+            counts = []
+            p50s = []
+            for arm in arms:
+                xs = []
+                reps = collections.defaultdict(list)
+                for d in dirs:
+                    xs += numbers(res.values(arm, f"{d}.{metric}"))
+                    for r, vs in res.per_rep(arm, f"{d}.{metric}").items():
+                        reps[r] += numbers(vs)
+                counts.append(str(len(xs)))
+                p50s.append(pct(xs, 50))
+                per_rep = [pct(v, 50) for v in reps.values() if v]
+                cells += [fmt(pct(xs, 50)), fmt(pct(xs, 99)), fmt(max(xs) if xs else None),
+                          f"{fmt(min(per_rep))}-{fmt(max(per_rep))}" if per_rep else "-"]
+            r = "-" if not p50s[0] or p50s[1] is None else f"{p50s[1] / p50s[0]:.2f}"
             lab = label + ("" if direction is None else f" ({direction})")
-            w(f"| {lab} | {len(k)} / {len(u)} | {fmt(pct(k, 50))} | {fmt(pct(k, 99))} | "
-              f"{fmt(max(k) if k else None)} | {fmt(pct(u, 50))} | {fmt(pct(u, 99))} | "
-              f"{fmt(max(u) if u else None)} | {ratio(pct(k, 50), pct(u, 50))} |")
-    k = [ms for _, ms in dom0.get("kmod", [])]
-    u = [ms for _, ms in dom0.get("userspace", [])]
-    w(f"| Dom0 `xl mem-set` -> guest's record of the pass (Dom0 clock, 10 ms) | {len(k)} / {len(u)} | "
-      f"{fmt(pct(k, 50))} | {fmt(pct(k, 99))} | {fmt(max(k) if k else None)} | {fmt(pct(u, 50))} | "
-      f"{fmt(pct(u, 99))} | {fmt(max(u) if u else None)} | {ratio(pct(k, 50), pct(u, 50))} |")
-    w("")
+            out.append(f"| {lab} | {' / '.join(counts)} | " + " | ".join(cells) + f" | {r} |")
+    return out
+
 
 # ---- grow / shrink ----------------------------------------------------------------------
-def table_data(name):
-    d = collections.defaultdict(dict)    # mode -> key -> value
-    for l in lines:
-        if l[0] != name or len(l) < 3:
+ARMS3 = ("without", "with", "native")
+
+
+def arm_table(res, rows):
+    """rows: (label, metric, kind, scale); kind "n" numeric, "w" words, "b" 0/1 count."""
+    out = ["| measure | without | with | native | with / native | without / native |",
+           "|---|---|---|---|---|---|"]
+    for label, metric, kind, scale in rows:
+        vals = {a: res.values(a, metric) for a in ARMS3}
+        if not any(vals.values()):
             continue
-        mode, kind = l[1], l[2]
-        if kind == "value" and len(l) == 5:
-            d[mode]["v:" + l[3]] = l[4]
-        elif kind.startswith("counter-") and len(l) == 5:
-            d[mode][kind[8:] + ":" + l[3]] = int(l[4])
-        elif kind in ("tcpbulk", "threadstorm", "inotifystorm"):
-            f = l[4:] if l[3] == kind else l[3:]
-            for i in range(0, len(f) - 1, 2):
-                d[mode][kind + ":" + f[i]] = f[i + 1]
+        if kind == "w":
+            out.append(f"| {label} | " + " | ".join(words(vals[a]) for a in ARMS3) + " | | |")
+        elif kind == "b":
+            cells = [f"{sum(numbers(vals[a]))} of {len(vals[a])}" if vals[a] else "-" for a in ARMS3]
+            out.append(f"| {label} | " + " | ".join(cells) + " | | |")
         else:
-            d[mode][kind] = " ".join(l[3:])
-    return d
+            n = {a: numbers(vals[a], scale) for a in ARMS3}
+            out.append(f"| {label} | " + " | ".join(spread(n[a]) for a in ARMS3) +
+                       f" | {ratio(n['with'], n['native'])} | {ratio(n['without'], n['native'])} |")
+    return out
 
 
-def delta(d, mode, a, b, key):
-    try:
-        return d[mode][f"{b}:{key}"] - d[mode][f"{a}:{key}"]
-    except KeyError:
+def grow(res):
+    m = res.meta
+    f, t = m.get("from-mib", "?"), m.get("to-mib", "?")
+    caps = "none" if m.get("threads-cap", "0") == "0" and m.get("watches-cap", "0") == "0" else \
+        f"threads {m.get('threads-cap')}, watches {m.get('watches-cap')}"
+    out = provenance(res, "grow")
+    out += ["", f"**without**: PV DomU booted at {f} MiB with maxmem {t} MiB, `xl mem-set` to {t} MiB, "
+            f"no module; **with**: the same with the module loaded before the grow; **native**: "
+            f"booted at {t} MiB. A fresh guest for each arm of each repetition. Storms run until "
+            f"the kernel stops them (cap: {caps}). Cells: median (min-max) over the repetitions; "
+            "ratios of the medians.", ""]
+    out += arm_table(res, [
+        ("`xl mem-set` -> balloon settled (with: module idle) (s)", "ready_ms", "n", 0.001),
+        ("MemTotal (kB)", "mem_total_kb", "n", 1.0),
+        ("`threads_max` in force", "threads_max", "n", 1.0),
+        ("`inotify_max_user_watches` in force", "inotify_max_user_watches", "n", 1.0),
+        ("`tcp_mem` max in force (pages)", "tcp_mem_2", "n", 1.0),
+        ("`tcp_rmem` max in force (bytes)", "tcp_rmem_max", "n", 1.0),
+        ("`file_max` in force", "file_max", "n", 1.0),
+        ("`min_free_kbytes` in force", "min_free_kbytes", "n", 1.0),
+        ("threads created (threadstorm)", "threads", "n", 1.0),
+        ("thread storm stopped by", "threads_stop", "w", 1.0),
+        ("thread storm: time to create them (s)", "threads_create_ms", "n", 0.001),
+        ("inotify watches added (inotifystorm)", "watches", "n", 1.0),
+        ("inotify storm stopped by", "watches_stop", "w", 1.0),
+        (f"TCP bulk, 16 streams, {m.get('tcp-s', '?')} s: Mbit/s", "tcp_mbit_s", "n", 1.0),
+        ("TCP bulk: peak TCP memory (MiB, sockstat)", "tcp_peak_pages", "n", 4 / 1024),
+        ("TCP bulk: TCPMemoryPressures", "tcp_mem_pressures", "n", 1.0),
+        ("TCP bulk: receive queues pruned (PruneCalled)", "tcp_prune", "n", 1.0),
+        ("all workloads: allocation stalls", "allocstall", "n", 1.0),
+        ("all workloads: OOM kills", "oom_kill", "n", 1.0),
+    ])
+    return out
+
+
+def shrink(res, plots):
+    m = res.meta
+    f, t = m.get("from-mib", "?"), m.get("to-mib", "?")
+    caps = "none" if m.get("threads-cap", "0") == "0" else f"threads {m.get('threads-cap')}"
+    out = provenance(res, "shrink")
+    out += ["", f"**without**: PV DomU booted at {f} MiB, a 32 MiB canary process started, "
+            f"`xl mem-set` to {t} MiB, no module; **with**: the same with the module loaded before "
+            f"the shrink; **native**: booted at {t} MiB. Then {m.get('tcp-s', '?')} s of 64 TCP "
+            "streams over loopback whose receivers never read, then a thread storm held 5 s, run "
+            f"until the kernel stops it (cap: {caps}). A fresh guest for each arm of each "
+            "repetition. Cells: median (min-max) over the repetitions; ratios of the medians.", ""]
+    out += arm_table(res, [
+        ("`xl mem-set` -> balloon at target (s)", "balloon_s", "n", 1.0),
+        ("`xl mem-set` -> ready (with: module idle) (s)", "ready_ms", "n", 0.001),
+        ("MemTotal (kB)", "mem_total_kb", "n", 1.0),
+        ("`tcp_mem` pressure threshold in force (pages)", "tcp_mem_1", "n", 1.0),
+        ("`tcp_mem` max in force (pages)", "tcp_mem_2", "n", 1.0),
+        ("`tcp_rmem` max in force (bytes)", "tcp_rmem_max", "n", 1.0),
+        ("`threads_max` in force", "threads_max", "n", 1.0),
+        ("`min_free_kbytes` in force", "min_free_kbytes", "n", 1.0),
+        ("TCP, never read: data queued (MiB)", "tcp_bytes", "n", 1 / 1048576),
+        ("TCP, never read: peak TCP memory (MiB, sockstat)", "tcp_peak_pages", "n", 4 / 1024),
+        ("TCP, never read: TCPMemoryPressures", "tcp_mem_pressures", "n", 1.0),
+        ("threads created (threadstorm)", "threads", "n", 1.0),
+        ("thread storm stopped by", "threads_stop", "w", 1.0),
+        ("OOM kills (both workloads)", "oom_kill", "n", 1.0),
+        ("allocation stalls (both workloads)", "allocstall", "n", 1.0),
+        ("memory PSI some, total stall (ms)", "psi_some_us", "n", 0.001),
+        ("memory PSI full, total stall (ms)", "psi_full_us", "n", 0.001),
+        ("canary alive at the end", "canary_alive", "b", 1.0),
+        ("guest alive at the end", "guest_alive", "b", 1.0),
+    ])
+    if plots:
+        png = shrink_plot(res, plots)
+        if png:
+            out += ["", f"![shrink, repetition 1: used memory and TCP memory over time]"
+                    f"(benchmarks/{os.path.basename(png)})", "",
+                    "Repetition 1 of each arm (all samples are in the raw results, metric "
+                    "`sample`). Dashed lines: the shrink, the start of the TCP workload, the start "
+                    "of the thread storm."]
+    return out
+
+
+def shrink_plot(res, plots):
+    """shrink.png: repetition 1 of each arm, seconds from its first sample."""
+    data = {}
+    for arm in ARMS3:
+        samples = [tuple(int(x) for x in v.split()) for v in res.per_rep(arm, "sample").get(1, [])]
+        marks = [v.split() for v in res.per_rep(arm, "mark").get(1, [])]
+        if samples:
+            data[arm] = (samples, marks)
+    if not data:
         return None
+    os.makedirs(plots, exist_ok=True)
+    png = os.path.join(plots, "shrink.png")
+    ymax = max(max(s[1], s[2] * 4) for samples, _ in data.values() for s in samples) / 1024 * 1.1
+    bmax = max(s[3] for samples, _ in data.values() for s in samples) / 1024 * 1.1
+    m = res.meta
+    cmds = ['set terminal png size 1100,1000 font ",10"', f'set output "{png}"',
+            f'set multiplot layout {len(data)},1 title "Shrink {m.get("from-mib")} -> '
+            f'{m.get("to-mib")} MiB, then TCP (never read) and a thread storm (Xen '
+            f'{m.get("xen", "?")}, {"TCG" if "tcg" in m.get("accel", "") else "KVM"})"',
+            'set xlabel "seconds since the sampler started"', 'set ylabel "used, TCP (MiB)"',
+            'set y2label "balloon (MiB)"', 'set y2tics', 'set ytics nomirror',
+            f'set yrange [0:{ymax:.0f}]', f'set y2range [0:{bmax:.0f}]', 'set grid',
+            'set key outside right']
+    for arm, (samples, marks) in data.items():
+        t0 = samples[0][0]
+        dat = os.path.join(plots, f".shrink-{arm}.dat")
+        with open(dat, "w") as f:
+            for t, used, tcp, cur in samples:
+                f.write(f"{(t - t0) / 1000:.1f} {used / 1024:.1f} {tcp * 4 / 1024:.1f} {cur / 1024:.1f}\n")
+        cmds += [f'set title "{arm}"', "unset arrow"]
+        for t, _what in marks:
+            cmds.append(f'set arrow from {(int(t) - t0) / 1000:.1f},graph 0 to '
+                        f'{(int(t) - t0) / 1000:.1f},graph 1 nohead dt 2 lc "gray"')
+        cmds.append(f'plot "{dat}" using 1:4 axes x1y2 with lines lw 1 dt 3 title "balloon current (right)", '
+                    f'"{dat}" using 1:2 with lines lw 2 title "used (MemTotal - MemAvailable)", '
+                    f'"{dat}" using 1:3 with lines lw 2 title "TCP memory (sockstat)"')
+    cmds.append("unset multiplot")
+    try:
+        subprocess.run(["gnuplot"], input="\n".join(cmds), text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"report.py: the shrink plot failed: {e}", file=sys.stderr)
+        return None
+    finally:
+        for arm in data:
+            try:
+                os.remove(os.path.join(plots, f".shrink-{arm}.dat"))
+            except OSError:
+                pass
+    return png
 
-
-def row(label, d, getter):
-    a, b = getter(d, "without"), getter(d, "with")
-    w(f"| {label} | {fmt(a)} | {fmt(b)} | {ratio(a, b)} |")
-
-
-def val(key, scale=1.0):
-    def g(d, mode):
-        v = d.get(mode, {}).get(key)
-        try:
-            return int(v) if scale == 1.0 else round(int(v) * scale, 1)
-        except (TypeError, ValueError):
-            return v
-    return g
-
-
-def dl(a, b, key, scale=1.0):
-    def g(d, mode):
-        v = delta(d, mode, a, b, key)
-        return v if v is None or scale == 1.0 else round(v * scale, 1)
-    return g
-
-
-g = table_data("grow")
-if g:
-    w("### Grow: 512 MiB -> 4096 MiB")
-    w("")
-    w("PV DomU booted at 512 MiB, maxmem 4096 MiB, `xl mem-set` to 4096 MiB, balloon settled; "
-      "without = module not loaded, with = module loaded before the grow; a fresh guest each.")
-    w("")
-    w("| measure | without | with | with / without |")
-    w("|---|---|---|---|")
-    row("MemTotal after the grow (kB)", g, val("v:mem_total_kb"))
-    for k in ("threads_max", "inotify_max_user_watches", "tcp_mem_2", "tcp_rmem_max", "file_max",
-              "min_free_kbytes"):
-        row(f"`{k}` in force", g, val("v:" + k))
-    caps = next((l for l in lines if l[0] == "grow-caps"), ["", "", "?", "", "?"])
-    row(f"threads created (threadstorm, cap {caps[2]})", g, val("threadstorm:threads"))
-    w(f"| thread storm stopped by | {g['without'].get('threadstorm:stop', '-')} | "
-      f"{g['with'].get('threadstorm:stop', '-')} | |")
-    row(f"inotify watches added (cap {caps[4]})", g, val("inotifystorm:watches"))
-    w(f"| inotify storm stopped by | {g['without'].get('inotifystorm:stop', '-')} | "
-      f"{g['with'].get('inotifystorm:stop', '-')} | |")
-    row("TCP bulk, 16 streams, 20 s: Mbit/s", g, lambda d, m: (lambda v: float(v) if v else None)(d[m].get("tcpbulk:mbit_s")))
-    row("TCP bulk: peak TCP memory (MiB, sockstat)", g, val("tcpbulk:peak_tcp_pages", 4 / 1024))
-    row("TCP bulk: TCPMemoryPressures", g, dl("before-tcp", "after", "tcp_mem_pressures"))
-    row("TCP bulk: receive queues pruned (PruneCalled)", g, dl("before-tcp", "after", "tcp_prune"))
-    row("all workloads: allocation stalls", g, dl("before", "after", "allocstall"))
-    row("all workloads: OOM kills", g, dl("before", "after", "oom_kill"))
-    w("")
-
-sh = table_data("shrink")
-if sh:
-    w("### Shrink: 4096 MiB -> 512 MiB")
-    w("")
-    w("PV DomU booted at 4096 MiB, a 32 MiB canary process started, `xl mem-set` to 512 MiB, balloon "
-      "settled; then 64 TCP streams over loopback whose receivers never read (30 s), then a thread "
-      "storm held 5 s. Without = module not loaded, with = loaded before the shrink; a fresh guest each.")
-    w("")
-    w("| measure | without | with | with / without |")
-    w("|---|---|---|---|")
-    row("MemTotal after the shrink (kB)", sh, val("v:mem_total_kb"))
-    for k in ("tcp_mem_2", "tcp_rmem_max", "threads_max", "min_free_kbytes"):
-        row(f"`{k}` in force", sh, val("v:" + k))
-    row("TCP, never read: data queued (MiB)", sh, val("tcpbulk:bytes", 1 / 1048576))
-    row("TCP, never read: peak TCP memory (MiB, sockstat)", sh, val("tcpbulk:peak_tcp_pages", 4 / 1024))
-    row("TCP, never read: TCPMemoryPressures", sh, dl("before", "after-tcp", "tcp_mem_pressures"))
-    row("threads created (threadstorm)", sh, val("threadstorm:threads"))
-    w(f"| thread storm stopped by | {sh['without'].get('threadstorm:stop', '-')} | "
-      f"{sh['with'].get('threadstorm:stop', '-')} | |")
-    row("OOM kills (both workloads)", sh, dl("before", "after", "oom_kill"))
-    row("allocation stalls (both workloads)", sh, dl("before", "after", "allocstall"))
-    row("memory PSI some, total stall (ms)", sh, dl("before", "after", "psi_some_us", 1 / 1000))
-    row("memory PSI full, total stall (ms)", sh, dl("before", "after", "psi_full_us", 1 / 1000))
-    for m in ("without", "with"):
-        pass
-    w(f"| canary alive at the end (heartbeats) | {sh['without'].get('canary', sh['without'].get('guest', '-'))} | "
-      f"{sh['with'].get('canary', sh['with'].get('guest', '-'))} | |")
-    w(f"| guest alive at the end | {sh['without'].get('guest', '-')} | {sh['with'].get('guest', '-')} | |")
-    w("")
-
-    # The plot: samples over time, from the first sample of each run.
-    samples = collections.defaultdict(list)
-    marks = collections.defaultdict(list)
-    for l in lines:
-        if l[0] == "sample" and len(l) == 7:
-            samples[l[1]].append([int(x) for x in l[2:7]])
-        elif l[0] == "sample-mark" and len(l) == 4:
-            marks[l[1]].append((int(l[2]), l[3]))
-    if samples:
-        for m, rows in samples.items():
-            t0 = rows[0][0]
-            with open(os.path.join(outdir, f"shrink-{m}.dat"), "w") as f:
-                for t, used, tcp, cur, total in rows:
-                    f.write(f"{(t - t0) / 1000:.1f} {used / 1024:.1f} {tcp * 4 / 1024:.1f} {cur / 1024:.1f}\n")
-            marks[m] = [((t - t0) / 1000, what) for t, what in marks[m]]
-        # One scale for both panels, so they compare at a glance.
-        ymax = max(max(r[1], r[2] * 4) for rows in samples.values() for r in rows) / 1024 * 1.1
-        plot = os.path.join(outdir, "shrink.png")
-        cmds = [f'set terminal png size 1100,700 font ",10"', f'set output "{plot}"',
-                'set multiplot layout 2,1 title "Shrink 4096 -> 512 MiB, then TCP (never read) and a thread storm (real Xen 4.17, TCG)"',
-                'set xlabel "seconds since the sampler started (the shrink starts about 3 s in)"',
-                'set ylabel "used, TCP (MiB)"', 'set y2label "balloon (MiB)"', 'set y2tics',
-                'set ytics nomirror', f'set yrange [0:{ymax:.0f}]', 'set y2range [0:4500]', 'set grid',
-                'set key outside right']
-        for i, m in enumerate(("without", "with")):
-            if m not in samples:
-                continue
-            dat = os.path.join(outdir, f"shrink-{m}.dat")
-            cmds.append(f'set title "{m} the module"')
-            cmds.append("unset arrow")
-            for t, what in marks[m]:
-                cmds.append(f'set arrow from {t},graph 0 to {t},graph 1 nohead dt 2 lc "gray"')
-            cmds.append(f'plot "{dat}" using 1:4 axes x1y2 with lines lw 1 dt 3 title "balloon current (right)", '
-                        f'"{dat}" using 1:2 with lines lw 2 title "used (MemTotal - MemAvailable)", '
-                        f'"{dat}" using 1:3 with lines lw 2 title "TCP memory (sockstat)"')
-        cmds.append("unset multiplot")
-        try:
-            subprocess.run(["gnuplot"], input="\n".join(cmds), text=True, check=True)
-            w(f"![shrink run: used memory and TCP memory over time](benchmarks/shrink.png)")
-            w("")
-            w("Dashed lines: start of the TCP workload, start of the thread storm.")
-            w("")
-        except (OSError, subprocess.CalledProcessError) as e:
-            w(f"(plot failed: {e})")
-            w("")
 
 # ---- agent ------------------------------------------------------------------------------
-ag = collections.defaultdict(dict)
-for l in lines:
-    if l[0] == "agent" and len(l) >= 4:
-        ag[l[1]][l[2]] = " ".join(l[3:])
-if "idle" in ag or "load" in ag:
-    hz = int(ag["meta"].get("clk-tck", "100") or 100)
-    win = ag["meta"].get("window-s", "?")
-    w("### Agent footprint")
-    w("")
-    w(f"xen-memtuned at its default settings (no configuration file, `--no-dbus`, `--log stderr`) in a "
-      f"PV DomU of 1024 MiB with the module loaded; two windows of {win} s. CPU = utime + stime of "
-      f"the process; writes = xenstore watch events on `data/memtune/` seen in Dom0 "
-      f"(the module's `data/memtune/kmod/` excluded).")
-    w("")
-    w("| window | length (s) | CPU (ms) | CPU (% of one vCPU) | VmRSS (kB) | VmHWM (kB) | xenstore writes | writes / min | reports (seq) |")
-    w("|---|---|---|---|---|---|---|---|---|")
-    for m, label in (("idle", "idle"), ("load", "memwave + target 1024 <-> 1536 MiB every 20 s")):
-        a = ag.get(m)
-        if not a:
+def agent(res):
+    win = res.meta.get("window-s", "?")
+    out = provenance(res, "agent")
+    out += ["", "xen-memtuned at its default settings (no configuration file, `--no-dbus`, "
+            "`--log stderr`) in a PV DomU of 1024 MiB (maxmem 2048 MiB) with the module loaded, one "
+            f"agent process throughout; each repetition: an idle window of {win} s, a loaded window "
+            f"of {win} s (memwave, and the target moved 1024 <-> 1536 MiB every 20 s), then "
+            "`memtunectl shrink` to 768 MiB from Dom0 and back. CPU = utime + stime of the process "
+            "(10 ms ticks); writes = xenstore watch events on `data/memtune/` seen in Dom0 (the "
+            "module's `data/memtune/kmod/` excluded). Cells: median (min-max) over the "
+            "repetitions.", "",
+            "| window | CPU (ms) | CPU (% of one vCPU) | VmRSS (kB) | VmHWM (kB) | xenstore writes | "
+            "writes / min | reports |", "|---|---|---|---|---|---|---|---|"]
+    for arm, label in (("idle", "idle"), ("load", "memwave + target 1024 <-> 1536 MiB every 20 s")):
+        win_ms = res.per_rep(arm, "window_ms")
+        if not win_ms:
             continue
-        try:
-            ms = int(a["window-ms"])
-            cpu = int(a["cpu-ticks"]) * 1000 // hz
-            writes = int(a["xenstore-writes"])
-            seq = a.get("report-seq", "? ?").split()
-            nrep = int(seq[1]) - int(seq[0]) if all(x.isdigit() for x in seq) else "-"
-            w(f"| {label} | {ms / 1000:.0f} | {cpu} | {100 * cpu / ms:.2f} | {a['rss-kb']} | {a['hwm-kb']} | "
-              f"{writes} | {writes * 60000 / ms:.1f} | {nrep} |")
-        except (KeyError, ValueError):
-            w(f"| {label} | (incomplete: {a}) |")
-    w("")
-    st = [l for l in lines if l[0] == "agent" and l[1] in ("shrink-total-ms", "shrink-output")]
-    if st:
-        w("`memtunectl shrink u-agent 768M` from Dom0 (its own output):")
-        w("")
-        w("```")
-        for l in st:
-            w(" ".join(l[2:]) if l[1] == "shrink-output" else "total " + " ".join(l[2:]))
-        w("```")
-        w("")
-print("\n".join(out))
+
+        def derived(metric, scale):
+            xs = []
+            for r, v in res.per_rep(arm, metric).items():
+                w = number(win_ms.get(r, [None])[0])
+                x = number(v[0])
+                if w and x is not None:
+                    xs.append(x * scale / w)
+            return xs
+
+        cells = [spread(numbers(res.values(arm, "cpu_ms"))), spread(derived("cpu_ms", 100)),
+                 spread(numbers(res.values(arm, "rss_kb"))), spread(numbers(res.values(arm, "hwm_kb"))),
+                 spread(numbers(res.values(arm, "xenstore_writes"))),
+                 spread(derived("xenstore_writes", 60000)), spread(numbers(res.values(arm, "reports")))]
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    steps = [("floor_ms", "floor check"), ("mem-set_ms", "`xl mem-set`"),
+             ("balloon_ms", "balloon at target"), ("module_ms", "module applied"),
+             ("memtunectl_ms", "in all (memtunectl's own clock)"),
+             ("total_ms", "in all (Dom0, the command's wall time)")]
+    if res.values("shrink", "total_ms"):
+        rcs = res.values("shrink", "rc")
+        out += ["", f"`memtunectl shrink u-agent 768M --reclaim 0` (exit status: {words(rcs)}), "
+                "milliseconds per step as it reports them (`--json`):", "",
+                "| step | ms |", "|---|---|"]
+        for metric, label in steps:
+            xs = numbers(res.values("shrink", metric))
+            if xs:
+                out.append(f"| {label} | {spread(xs)} |")
+    return out
+
+
+def tables(name, res, plots):
+    if name == "latency":
+        return latency(res)
+    if name == "grow":
+        return grow(res)
+    if name == "shrink":
+        return shrink(res, plots)
+    return agent(res)
+
+
+def update(path, blocks):
+    with open(path) as f:
+        text = f.read()
+    for name, lines in blocks.items():
+        pattern = re.compile(rf"(<!-- bench:{name} -->\n).*?(<!-- /bench:{name} -->)", re.S)
+        if not pattern.search(text):
+            print(f"report.py: {path} has no block for {name}", file=sys.stderr)
+            continue
+        body = "\n".join(lines) + "\n"
+        text = pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--results", default=os.path.join(here, "results"))
+    p.add_argument("--update", help="Markdown file whose bench blocks are rewritten")
+    p.add_argument("--plots", help="folder for shrink.png")
+    a = p.parse_args()
+    # The page's plot sits beside it (docs/benchmarks/ for docs/benchmarks.md).
+    if a.update and not a.plots:
+        a.plots = os.path.join(os.path.dirname(os.path.abspath(a.update)), "benchmarks")
+    blocks = {}
+    for name in BENCHES:
+        path = os.path.join(a.results, f"{name}.tsv")
+        if os.path.exists(path):
+            blocks[name] = tables(name, Results(path), a.plots)
+    for name, lines in blocks.items():
+        print(f"### {name}\n")
+        print("\n".join(lines))
+        print()
+    if a.update:
+        update(a.update, blocks)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,16 +1,21 @@
 #!/bin/sh
-# us-watcher.sh LOG: the reaction a site builds without xen-memtune, for comparison with the
+# us-watcher.sh LOG PIDFILE: the reaction a site builds without xen-memtune, for comparison with the
 # module: `xenstore-watch memory/target` feeding a script that waits until the balloon has
 # settled (polling every 250 ms, the module's settle_ms; stalled = no progress for 5 s, its
 # stall_ms), then recomputes the main boot-sized values from MemTotal with the 6.1 formulas
 # (approximated from MemTotal, as such a script would) and sets them with sysctl.
 # Appends "<n> <target_kb> <event->settle ns> <event->last write ns> <apply ns>" to LOG and
-# writes n to data/bench/settled.
+# writes n to data/bench/settled. Stops when the xenstore-watch whose pid is in PIDFILE is killed.
 now() { /bench/bin/bench-now; }
 d=/sys/devices/system/xen_memory/xen_memory0
 n=0
 first=1
-xenstore-watch memory/target | while read -r _path; do
+fifo=/tmp/us-watcher.fifo
+rm -f $fifo
+mkfifo $fifo
+xenstore-watch memory/target >$fifo &
+echo $! >"$2"
+while read -r _path; do
 	t_event=$(now)
 	# The watch fires once when it is registered: that is not a resize.
 	if [ $first = 1 ]; then first=0; continue; fi
@@ -47,4 +52,5 @@ xenstore-watch memory/target | while read -r _path; do
 	n=$((n + 1))
 	echo "$n $target $((t_settle - t_event)) $((t_apply - t_event)) $((t_apply - t_settle))" >>"$1"
 	xenstore-write data/bench/settled $n
-done
+done <$fifo
+rm -f $fifo

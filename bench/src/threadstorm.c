@@ -8,15 +8,23 @@
  *
  * Each thread gets a small stack (64 KiB, touched only at its top) so what
  * limits the count is the kernel (threads-max, kernel stacks), not the
- * process's address space. Root is not held back by RLIMIT_NPROC.
+ * process's address space. Root is not held back by RLIMIT_NPROC. The stacks
+ * are carved from mappings of STACKS_PER_MAP stacks each, without guard
+ * pages: glibc would otherwise mmap and mprotect for every thread, which
+ * under TCG costs more than the thread itself, and the storm runs until the
+ * kernel stops it (tens of thousands of threads).
  */
 #include <errno.h>
+#include <sys/mman.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#define STACK_SIZE (64 * 1024)
+#define STACKS_PER_MAP 1024
 
 static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -57,14 +65,26 @@ int main(int argc, char **argv)
 	long n;
 	int err;
 
+	char *stacks = NULL;
+
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_mutex_lock(&hold_lock);
 	t0 = now_ms();
 	for (n = 0; n < max; n++) {
 		pthread_t t;
 
+		if (n % STACKS_PER_MAP == 0) {
+			stacks = mmap(NULL, (size_t)STACK_SIZE * STACKS_PER_MAP,
+				      PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			if (stacks == MAP_FAILED) {
+				stop = "mmap";
+				break;
+			}
+		}
+		pthread_attr_setstack(&attr, stacks + (size_t)(n % STACKS_PER_MAP) * STACK_SIZE,
+				      STACK_SIZE);
 		err = pthread_create(&t, &attr, sleeper, NULL);
 		if (err) {
 			stop = err == EAGAIN ? "EAGAIN" : strerror(err);
