@@ -108,12 +108,12 @@ prev=$(echo "$vers" | sed -n 's/^prev=//p')
 cur=$(echo "$vers" | sed -n 's/^cur=//p')
 kver=$(domu_run u-sd 'uname -r')
 info "$s packages: older $prev, this tree's $cur, kernel $kver"
-# pkg_state: "PACKAGE STATUS VERSION" of each of $pkgs, space-separated.
+# pkg_state: "PACKAGE STATUS VERSION;" of each of $pkgs, in dpkg-query's (alphabetical) order.
 pkg_state() {
 	domu_run u-sd "$dpkg-query -W -f '\${Package} \${db:Status-Status} \${Version};' $pkgs 2>&1"
 }
 check_eq "$s-pkg-installed-older" "$(pkg_state)" \
-	"xen-memtune-dkms installed $cur;memtunectl installed $prev;xen-memtuned installed $prev;"
+	"memtunectl installed $prev;xen-memtune-dkms installed $cur;xen-memtuned installed $prev;"
 out=$(domu_run u-sd 'grep -E " (install|upgrade) " /var/log/dpkg.log')
 echo "$out" | sed 's/^/@@E2E INFO   | dpkg.log: /'
 check_true "$s-pkg-dpkg-log" "$(echo "$out" | tr '\n' ' ')" \
@@ -155,7 +155,7 @@ jobs1=$(unit_jobs)
 info "$s unit started/stopped jobs and MainPID: before $jobs0, after $jobs1"
 check_true "$s-pkg-upgraded" "$(echo "$out" | tail -n 1); $(pkg_state)" \
 	sh -c '[ "$(printf "%s\n" "$1" | tail -n 1)" = "dpkg rc 0" ] && [ "$2" = "$3" ]' - \
-	"$out" "$(pkg_state)" "xen-memtune-dkms installed $cur;memtunectl installed $cur;xen-memtuned installed $cur;"
+	"$out" "$(pkg_state)" "memtunectl installed $cur;xen-memtune-dkms installed $cur;xen-memtuned installed $cur;"
 # Once: one start job and one stop job more, a new main process, active again.
 active=$(domu_run u-sd 'systemctl is-active xen-memtuned.service')
 check_true "$s-pkg-upgrade-restarted-once" "started stopped MainPID: $jobs0 -> $jobs1, $active" \
