@@ -156,11 +156,12 @@ info "$s unit started/stopped jobs and MainPID: before $jobs0, after $jobs1"
 check_true "$s-pkg-upgraded" "$(echo "$out" | tail -n 1); $(pkg_state)" \
 	sh -c '[ "$(printf "%s\n" "$1" | tail -n 1)" = "dpkg rc 0" ] && [ "$2" = "$3" ]' - \
 	"$out" "$(pkg_state)" "memtunectl installed $cur;xen-memtune-dkms installed $cur;xen-memtuned installed $cur;"
-# Once: one start job and one stop job more, a new main process, active again.
+# Once: one start job more, a new main process, active again. (The stop count is printed, not
+# checked: a restart job's stop half is logged as the restart's own.)
 active=$(domu_run u-sd 'systemctl is-active xen-memtuned.service')
 check_true "$s-pkg-upgrade-restarted-once" "started stopped MainPID: $jobs0 -> $jobs1, $active" \
-	sh -c 'set -- $1 $2 $3; [ "$4" = $(($1 + 1)) ] && [ "$5" = $(($2 + 1)) ] && [ "$6" != "$3" ] &&
-		[ "$6" -gt 0 ] && [ "$7" = active ]' - "$jobs0" "$jobs1" "$active"
+	sh -c 'set -- $1 $2 $3; [ "$4" = $(($1 + 1)) ] && [ "$6" != "$3" ] && [ "$6" -gt 0 ] &&
+		[ "$7" = active ]' - "$jobs0" "$jobs1" "$active"
 out=$(domu_run u-sd 'grep "^max_lifetime_s" /etc/xen-memtune/agent.conf; ls /etc/xen-memtune')
 check_eq "$s-pkg-upgrade-keeps-conffile-edit" "$(echo "$out" | tr '\n' ' ')" \
 	"max_lifetime_s = 3600 agent.conf "
