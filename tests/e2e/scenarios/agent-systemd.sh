@@ -110,7 +110,8 @@ kver=$(domu_run u-sd 'uname -r')
 info "$s packages: older $prev, this tree's $cur, kernel $kver"
 # pkg_state: "PACKAGE STATUS VERSION;" of each of $pkgs, in dpkg-query's (alphabetical) order.
 pkg_state() {
-	domu_run u-sd "$dpkg-query -W -f '\${Package} \${db:Status-Status} \${Version};' $pkgs 2>&1"
+	domu_run u-sd "$dpkg-query -W -f '\${Package} \${db:Status-Status} \${Version}\n' $pkgs 2>&1" |
+		tr '\n' ';'
 }
 check_eq "$s-pkg-installed-older" "$(pkg_state)" \
 	"memtunectl installed $prev;xen-memtune-dkms installed $cur;xen-memtuned installed $prev;"
@@ -119,7 +120,10 @@ echo "$out" | sed 's/^/@@E2E INFO   | dpkg.log: /'
 check_true "$s-pkg-dpkg-log" "$(echo "$out" | tr '\n' ' ')" \
 	sh -c '. /e2e/lib.sh; has "$1" " install xen-memtuned:amd64 <none> $2$" &&
 		has "$1" " upgrade xen-memtune-dkms:all $2 $3$"' - "$out" "$prev" "$cur"
-check_eq "$s-pkg-dkms-new-version-only" "$(domu_run u-sd '/usr/sbin/dkms status 2>&1')" \
+# dkms's stderr: its own check for /proc (`[ -e <(echo) ]`) can leave "echo: write error: Broken
+# pipe" there, a race of the echo with the test that never reads it.
+dkms_status() { domu_run u-sd '/usr/sbin/dkms status 2>/dev/null'; }
+check_eq "$s-pkg-dkms-new-version-only" "$(dkms_status)" \
 	"xen-memtune/$cur, $kver, x86_64: installed"
 out=$(domu_run u-sd "ls /usr/src /var/lib/dkms/xen-memtune 2>&1")
 check_true "$s-pkg-dkms-old-gone" "$(echo "$out" | tr '\n' ' ')" \
@@ -156,12 +160,11 @@ info "$s unit started/stopped jobs and MainPID: before $jobs0, after $jobs1"
 check_true "$s-pkg-upgraded" "$(echo "$out" | tail -n 1); $(pkg_state)" \
 	sh -c '[ "$(printf "%s\n" "$1" | tail -n 1)" = "dpkg rc 0" ] && [ "$2" = "$3" ]' - \
 	"$out" "$(pkg_state)" "memtunectl installed $cur;xen-memtune-dkms installed $cur;xen-memtuned installed $cur;"
-# Once: one start job more, a new main process, active again. (The stop count is printed, not
-# checked: a restart job's stop half is logged as the restart's own.)
+# Once: one stop and one start more (a restart job logs both), a new main process, active again.
 active=$(domu_run u-sd 'systemctl is-active xen-memtuned.service')
 check_true "$s-pkg-upgrade-restarted-once" "started stopped MainPID: $jobs0 -> $jobs1, $active" \
-	sh -c 'set -- $1 $2 $3; [ "$4" = $(($1 + 1)) ] && [ "$6" != "$3" ] && [ "$6" -gt 0 ] &&
-		[ "$7" = active ]' - "$jobs0" "$jobs1" "$active"
+	sh -c 'set -- $1 $2 $3; [ "$4" = $(($1 + 1)) ] && [ "$5" = $(($2 + 1)) ] && [ "$6" != "$3" ] &&
+		[ "$6" -gt 0 ] && [ "$7" = active ]' - "$jobs0" "$jobs1" "$active"
 out=$(domu_run u-sd 'grep "^max_lifetime_s" /etc/xen-memtune/agent.conf; ls /etc/xen-memtune')
 check_eq "$s-pkg-upgrade-keeps-conffile-edit" "$(echo "$out" | tr '\n' ' ')" \
 	"max_lifetime_s = 3600 agent.conf "
@@ -300,15 +303,17 @@ resize_and_follow() {
 	wait_until 30 nproc_followed || info "$s: init's RLIMIT_NPROC is not threads-max / 2 at $1 MiB"
 }
 # check_init_limit CHECK "SOFT HARD" MIB MAXMEM: soft = hard = golden threads_max / 2, with the
-# tolerance compare_golden gives threads_max at that size.
+# tolerance compare_golden gives threads_max at that size (E2E_TOLERANCES: BELOW:ABOVE; the
+# memmap of MAXMEM widens the side below).
 check_init_limit() {
-	local want tol soft hard
+	local want tol below above soft hard
 	want=$(($(golden_value "$3" threads_max) / 2))
 	tol=$(echo $E2E_TOLERANCES | tr ' ' '\n' | sed -n 's/^threads_max://p')
-	tol=$(((tol * $3 + 2 * ($4 - $3)) / $3))
+	below=${tol%%:*} above=${tol#*:}
+	below=$(((below * $3 + 2 * ($4 - $3)) / $3))
 	soft=${2% *} hard=${2#* }
-	check_true "$1" "got '$2', a guest booted at $3 MiB has $want ($tol %)" \
-		sh -c ". /e2e/lib.sh; [ '$soft' = '$hard' ] && within $tol '$soft' $want"
+	check_true "$1" "got '$2', a guest booted at $3 MiB has $want (-$below % / +$above %)" \
+		sh -c ". /e2e/lib.sh; [ '$soft' = '$hard' ] && within_range $below $above '$soft' $want"
 }
 resize_and_follow 1024
 limits=$(init_limits)
@@ -355,7 +360,7 @@ check_true "$s-pkg-purge-no-file-left" "$(echo "$out" | tr '\n' ' ')" \
 	sh -c '[ "$(printf "%s\n" "$1" | grep -vc " listed$")" = 0 ] &&
 		[ "$(printf "%s\n" "$1" | sed -n "s/ listed$//p")" -gt 20 ]' - "$out"
 check_eq "$s-pkg-purge-conffile-gone" "$(domu_run u-sd 'ls -d /etc/xen-memtune 2>/dev/null; echo end')" end
-out=$(domu_run u-sd "/usr/sbin/dkms status 2>&1; ls -A /var/lib/dkms; [ -e $ko ] && echo $ko
+out=$(domu_run u-sd "/usr/sbin/dkms status 2>/dev/null; ls -A /var/lib/dkms; [ -e $ko ] && echo $ko
 	grep -c xen_memtune /lib/modules/$kver/modules.dep")
 check_eq "$s-pkg-purge-dkms-gone" "$(echo "$out" | tr '\n' ' ')" "0 "
 out=$(domu_run u-sd 'ls /etc/systemd/system/multi-user.target.wants/xen-memtuned.service \
