@@ -20,7 +20,7 @@ DKMS_VERSION := $(VERSION)
 
 .PHONY: all deps-kmod deps-agent deps-kunit deps-e2e deps-fuzz kmod kmod-check agent \
 	agent-test fuzz kunit selftests check e2e demo golden bench install dkms-add dkms-build \
-	dkms-install dkms-remove dkms-check deps-deb deb deb-check clean
+	dkms-install dkms-remove dkms-check deps-deb deb deb-prev deb-check clean
 
 all: kmod agent
 
@@ -67,8 +67,9 @@ kunit: deps-kunit
 selftests: deps-kmod
 	$(MAKE) -C tests/selftests
 
-e2e: deps-e2e kmod agent selftests
-	tests/e2e/run.sh
+# The systemd guest (scenario agent-systemd) is installed from the packages: deb and deb-prev.
+e2e: deps-e2e kmod agent selftests deb-prev
+	E2E_DEB_DIR=$(DEB_OUT) E2E_DEB_PREV_DIR=$(DEB_PREV_OUT) tests/e2e/run.sh
 
 demo: deps-e2e kmod agent
 	tests/e2e/demo.sh
@@ -126,6 +127,15 @@ deps-deb:
 	@scripts/install-deps.sh agent deb
 deb: deps-deb
 	DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS)" scripts/build-deb.sh $(DEB_OUT)
+
+# The same tree built as an older version, which the rig's systemd guest is installed from and
+# upgraded to deb's (tests/e2e/lib/systemd-image.sh). Built in deb's package tree, whose CMake
+# tree it reuses: only the packaging runs again.
+DEB_PREV_OUT ?= $(BUILD)/deb-prev
+DEB_PREV_VERSION := $(VERSION)~prev
+deb-prev: deb
+	DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS)" scripts/build-deb-as.sh $(DEB_OUT) $(DEB_PREV_VERSION) \
+		$(DEB_PREV_OUT)
 
 # Installs, upgrades and purges the packages on this machine and checks what is left: run it
 # only on a machine you can throw away (root, DKMS builds the module for the installed headers).

@@ -59,14 +59,10 @@ snapshot >"$tmp/before"
 
 v1=$(dpkg-deb -f "$(ls "$debdir"/xen-memtuned_*.deb)" Version)
 v2="$v1+check1"
-cp "$debdir"/*.deb "$debdir"/*.changes "$debdir"/*.buildinfo "$tmp/v1/"
+cp "$debdir"/*.deb "$tmp/v1/"
 echo "check.sh: building the upgrade, $v2"
-"$top/scripts/build-deb.sh" "$debdir" "$v2" >"$tmp/build-v2.log" 2>&1 ||
+"$top/scripts/build-deb-as.sh" "$debdir" "$v2" "$tmp/v2" >"$tmp/build-v2.log" 2>&1 ||
 	{ tail -n 30 "$tmp/build-v2.log"; echo "check.sh: the $v2 build failed" >&2; exit 1; }
-cp "$debdir"/*.deb "$tmp/v2/"
-# DEBDIR holds what `make deb` built again.
-rm -f "$debdir"/*.deb "$debdir"/*.changes "$debdir"/*.buildinfo
-cp "$tmp/v1"/* "$debdir/"
 
 debs() { for p in $packages; do ls "$1/${p}_"*.deb; done; }
 

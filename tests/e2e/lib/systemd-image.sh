@@ -1,25 +1,54 @@
 # The systemd guest of the rig (scenario agent-systemd): a Debian 12 userland with systemd as
-# PID 1, systemd-udevd, journald and the D-Bus system bus, and this project installed into it by
-# `make install DESTDIR=`. Sourced by tests/e2e/lib/images.sh.
+# PID 1, systemd-udevd, journald and the D-Bus system bus, and this project's Debian packages
+# installed into it by dpkg. Sourced by tests/e2e/lib/images.sh.
 #
 #   $E2E_DIR/debs-systemd/              the .debs (`apt-get download`, never installed on the host)
 #   $E2E_DIR/systemd/domu-systemd.cpio.zst   the image: a zstd-compressed initramfs, which the
 #                                       DomU kernel unpacks itself (CONFIG_RD_ZSTD=y in Debian's
 #                                       6.1), so Dom0 carries it compressed
 #   $E2E_DIR/systemd/inputs.sha256      rebuilt only when a package version or an input changes
-#   $E2E_DIR/systemd/install.log        the output of `make install`
+#   $E2E_DIR/systemd/install.log        what dpkg and DKMS said while installing the project
+#   $E2E_DIR/systemd-toolchain/         the build-time packages, unpacked once (see below)
 #
-# The packages are the dependency closure apt itself resolves for an empty system (apt-get -s
-# with an empty dpkg status), unpacked with dpkg-deb -x. No maintainer script runs: what they
-# would do at install time is either done here (masks, the rig's unit) or by systemd at the first
-# boot (systemd-sysusers creates root, messagebus, systemd-journal ... from sysusers.d).
+# The userland is the dependency closure apt itself resolves for an empty system (apt-get -s
+# with an empty dpkg status), unpacked with dpkg-deb -x and entered in the image's dpkg database
+# as installed (control fields and file lists), so that dpkg can install packages that depend on
+# them. None of their maintainer scripts runs: what those would do at install time is either done
+# here (masks, the rig's unit) or by systemd at the first boot (systemd-sysusers creates root,
+# messagebus, systemd-journal ... from sysusers.d).
+#
+# The project goes in as an administrator installs it: `dpkg -i` of `make deb`'s packages, run by
+# the image's own dpkg in a chroot of the image, maintainer scripts and all (deb-systemd-helper
+# enables the unit; the -dkms package's postinst runs DKMS). DKMS builds the module here, on the
+# host, against the guest kernel's own headers (linux-headers-$E2E_KVER, Debian's), not in the
+# guest: in the guest it would need gcc and those headers in the image (342 MB unpacked, which
+# Dom0 and the DomU must both hold in RAM), and a build that takes 8 s on the host would take
+# minutes under TCG in every run (an estimate: TCG runs compilers tens of times slower).
+# The compiler and the headers (E2E_SYSTEMD_BUILD_PACKAGES) are in the chroot only while dpkg
+# runs, hard-linked from systemd-toolchain/ and taken out again before the image is packed;
+# dkms itself stays (its prerm runs `dkms remove` on a purge), outside its dependencies.
+#
+# The order is an upgrade: the three guest packages built as $E2E_DEB_PREV_VERSION (`make
+# deb-prev`, the same tree) are installed, agent.conf is edited as an administrator would, and
+# xen-memtune-dkms is upgraded to this tree's version (DKMS removes the old build and builds the
+# new one for the guest kernel). xen-memtuned and memtunectl stay at the older version: the
+# scenario upgrades them in the running guest (/e2e/debs/), where systemd restarts the agent,
+# and purges all three at its end.
 
 # What the guest runs: systemd, udev, dbus-daemon; kmod (lsmod, and kmod-static-nodes.service);
-# xenstore-utils for the rig's command loop; the agent's own libraries (ldd build/agent/*).
-E2E_SYSTEMD_PACKAGES="systemd udev dbus kmod xenstore-utils libxenstore4 libinih1 libfmt9 libstdc++6"
-# Pulled in only for maintainer scripts (perl via usrmerge/init-system-helpers, dpkg, debconf,
-# adduser/passwd) or unused here: left out to keep the image small.
-E2E_SYSTEMD_SKIP='perl.*|lib.*-perl|libperl.*|usrmerge|dpkg|debconf|adduser|passwd|tar|libdb5\.3|libgdbm.*|libsemanage.*|libsepol2|init-system-helpers|dmsetup'
+# xenstore-utils for the rig's command loop; the agent's own libraries (the packages' Depends);
+# dpkg (and ldconfig, which it wants in PATH), with perl-base, init-system-helpers
+# (deb-systemd-helper, deb-systemd-invoke) and bash
+# (dkms) for the maintainer scripts.
+E2E_SYSTEMD_PACKAGES="systemd udev dbus kmod xenstore-utils libxenstore4 libinih1 libfmt9 libstdc++6
+dpkg libc-bin perl-base init-system-helpers bash"
+# Pulled in for maintainer scripts of the userland, which never run here (perl via usrmerge,
+# debconf, adduser/passwd), or unused: left out to keep the image small.
+E2E_SYSTEMD_SKIP='perl|perl-modules-.*|libperl.*|lib.*-perl|usrmerge|debconf|adduser|passwd|libdb5\.3|libgdbm.*|libsemanage.*|libsepol2|dmsetup'
+# In the chroot while dpkg installs the project, not in the image: DKMS (whose Depends bring
+# gcc, make, dpkg-dev) and the guest kernel's headers (linux-headers-$E2E_KVER, added where the
+# version is known); the userland's GNU tools for kbuild (the image has busybox's).
+E2E_SYSTEMD_BUILD_PACKAGES="dkms coreutils sed grep findutils diffutils"
 # Units that cost boot time and do nothing in a console-less, diskless, network-less guest:
 # masked (linked to /dev/null), as `systemctl mask` would. journald, udevd and dbus stay.
 E2E_SYSTEMD_MASK="getty.target serial-getty@hvc0.service console-getty.service
@@ -32,16 +61,41 @@ systemd-repart.service systemd-journal-flush.service systemd-random-seed.service
 systemd-hwdb-update.service ldconfig.service systemd-tmpfiles-clean.timer
 systemd-journald-audit.socket systemd-initctl.socket"
 
+# The project's guest packages, in dpkg -i order.
+E2E_SYSTEMD_PROJECT="xen-memtune-dkms memtunectl xen-memtuned"
+# What `make deb` and `make deb-prev` built.
+E2E_DEB_DIR=${E2E_DEB_DIR:-$E2E_BUILD/deb}
+E2E_DEB_PREV_DIR=${E2E_DEB_PREV_DIR:-$E2E_BUILD/deb-prev}
+
 E2E_SYSTEMD_IMAGE_DIR=$E2E_DIR/systemd
 E2E_SYSTEMD_IMAGE=$E2E_SYSTEMD_IMAGE_DIR/domu-systemd.cpio.zst
 
-# name=version of every package in the closure, one a line.
+E2E_SYSTEMD_TOOLCHAIN=$E2E_DIR/systemd-toolchain
+
+# name=version of every package in the closure of packages $1, one a line.
 e2e_systemd_closure()
 {
-	apt-get -s -o Dir::State::status=/dev/null install --no-install-recommends \
-		$E2E_SYSTEMD_PACKAGES 2>/dev/null |
-		awk '$1 == "Inst" { v = $3; sub(/^\(/, "", v); print $2 "=" v }' |
-		grep -vE "^($E2E_SYSTEMD_SKIP)="
+	apt-get -s -o Dir::State::status=/dev/null install --no-install-recommends $1 2>/dev/null |
+		awk '$1 == "Inst" { v = $3; sub(/^\(/, "", v); print $2 "=" v }'
+}
+
+# Sets E2E_SYSTEMD_RUNTIME, the image's packages (the closure of E2E_SYSTEMD_PACKAGES less
+# E2E_SYSTEMD_SKIP, and dkms alone), and E2E_SYSTEMD_BUILD, the chroot's build-time packages
+# (the closure of E2E_SYSTEMD_BUILD_PACKAGES and the headers, less the image's), name=version
+# a line. Fails when apt cannot resolve them.
+e2e_systemd_closures()
+{
+	local build names
+
+	E2E_SYSTEMD_RUNTIME=$(e2e_systemd_closure "$E2E_SYSTEMD_PACKAGES" | grep -vE "^($E2E_SYSTEMD_SKIP)=")
+	build=$(e2e_systemd_closure "$E2E_SYSTEMD_BUILD_PACKAGES linux-headers-$E2E_KVER")
+	[ -n "$E2E_SYSTEMD_RUNTIME" ] && echo "$build" | grep -q "^linux-headers-$E2E_KVER=" ||
+		return 1
+	E2E_SYSTEMD_RUNTIME=$(printf '%s\n%s\n' "$E2E_SYSTEMD_RUNTIME" "$(echo "$build" | grep '^dkms=')")
+	names=$(echo "$E2E_SYSTEMD_RUNTIME" | sed 's/=.*//' | tr '\n' ' ')
+	E2E_SYSTEMD_BUILD=$(echo "$build" | awk -F= -v have="$names" '
+		BEGIN { n = split(have, a, " "); for (i = 1; i <= n; i++) h[a[i]] }
+		!($1 in h)')
 }
 
 # The .deb file apt-get download names for name=version (an epoch's ':' becomes %3a).
@@ -62,41 +116,145 @@ e2e_systemd_missing()
 	done
 }
 
+# The project's .debs the image installs: $1/PACKAGE_*.deb for each of E2E_SYSTEMD_PROJECT.
+e2e_systemd_project_debs()
+{
+	local p
+
+	for p in $E2E_SYSTEMD_PROJECT; do
+		ls "$1/${p}_"*.deb 2>/dev/null | head -n 1
+	done
+}
+
 e2e_systemd_inputs_hash()
 {
 	{
 		echo "$E2E_KVER"
-		echo "$1"
-		find "$E2E_REPO/systemd" "$E2E_REPO/udev" "$E2E_REPO/agent/dbus" "$E2E_REPO/agent/conf" \
-			"$E2E_HERE/guest/systemd" "$E2E_HERE/guest/domu-serve.sh" \
-			"$E2E_HERE/guest/settle.sh" "$E2E_HERE/lib/systemd-image.sh" \
-			"$E2E_REPO/Makefile" "$E2E_REPO/agent/src/daemon/CMakeLists.txt" \
-			"$E2E_REPO/agent/src/cli/CMakeLists.txt" -type f | sort | xargs sha256sum
-		sha256sum "$E2E_REPO/kmod/xen_memtune.ko" "$E2E_BUILD/agent/xen-memtuned" \
-			"$E2E_BUILD/agent/memtunectl"
+		echo "$E2E_SYSTEMD_RUNTIME"
+		echo "$E2E_SYSTEMD_BUILD"
+		find "$E2E_HERE/guest/systemd" "$E2E_HERE/guest/domu-serve.sh" \
+			"$E2E_HERE/guest/settle.sh" "$E2E_HERE/lib/systemd-image.sh" -type f |
+			sort | xargs sha256sum
+		e2e_systemd_project_debs "$E2E_DEB_PREV_DIR" | xargs sha256sum
+		e2e_systemd_project_debs "$E2E_DEB_DIR" | xargs sha256sum
 		ls -l /bin/busybox
 	} | sha256sum | cut -d' ' -f1
+}
+
+# Enters the package in .deb $1, already unpacked into the tree $2, in $2's dpkg database as
+# installed: its control fields, and its files in info/NAME.list (NAME:ARCH for a Multi-Arch:
+# same package, as dpkg names them).
+e2e_systemd_register()
+{
+	local deb=$1 db=$2/var/lib/dpkg name
+
+	name=$(dpkg-deb -f "$deb" Package)
+	[ "$(dpkg-deb -f "$deb" Multi-Arch)" = same ] && name=$name:$(dpkg-deb -f "$deb" Architecture)
+	{
+		dpkg-deb -f "$deb" | awk '{ print } /^Package:/ { print "Status: install ok installed" }'
+		echo
+	} >>"$db/status"
+	# "./usr/bin/" -> "/usr/bin"; the top directory is "/.".
+	dpkg-deb --fsys-tarfile "$deb" | tar -t | sed -e 's,^\./$,/.,' -e 's,^\./,/,' -e 's,\(.\)/$,\1,' \
+		>"$db/info/$name.list"
+}
+
+# The build-time packages, unpacked once into $E2E_SYSTEMD_TOOLCHAIN/root (on the image's file
+# system: the chroot gets hard links).
+e2e_systemd_toolchain()
+{
+	local tc=$E2E_SYSTEMD_TOOLCHAIN p
+
+	[ -d "$tc/root" ] && [ "$(cat "$tc/packages" 2>/dev/null)" = "$E2E_SYSTEMD_BUILD" ] && return 0
+	rm -rf "$tc" && mkdir -p "$tc/root"
+	for p in $E2E_SYSTEMD_BUILD; do
+		dpkg-deb -x "$(e2e_systemd_deb "$p")" "$tc/root" ||
+			{ e2e_log "systemd image: dpkg-deb -x $p failed"; return 1; }
+	done
+	echo "$E2E_SYSTEMD_BUILD" >"$tc/packages"
+}
+
+# dpkg ARGS in the chroot of the image $1: the image's own dpkg, configuration and PATH.
+e2e_systemd_dpkg()
+{
+	local stage=$1
+
+	shift
+	chroot "$stage" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/e2e/busybox \
+		HOME=/root LC_ALL=C dpkg --force-confdef --force-confold "$@" </dev/null
+}
+
+# Installs the project's packages into the image $1 as the header says: the older version, an
+# administrator's edit of agent.conf, then this tree's xen-memtune-dkms. The build-time packages
+# are linked in for the time it takes and taken out again: every file that is still the
+# toolchain's own (same inode), then the directories only they had, once empty.
+e2e_systemd_install_project()
+{
+	local stage=$1 log=$2 tc=$E2E_SYSTEMD_TOOLCHAIN/root rc=0 f prev=""
+
+	(cd "$stage" && find . -type d) | sort >"$E2E_SYSTEMD_IMAGE_DIR/dirs-before"
+	cp -al "$tc/." "$stage/" || { e2e_log "systemd image: cp -al of the toolchain failed"; return 1; }
+	# DKMS wants /proc (and bash's <(...) /dev/fd); the scripts /dev/null.
+	mknod -m 0666 "$stage/dev/null" c 1 3
+	ln -s /proc/self/fd "$stage/dev/fd"
+	mount -t proc proc "$stage/proc" || { e2e_log "systemd image: cannot mount /proc in the image"; return 1; }
+
+	mkdir -p "$stage/e2e/debs/prev"
+	for f in $(e2e_systemd_project_debs "$E2E_DEB_PREV_DIR"); do
+		cp "$f" "$stage/e2e/debs/prev/"
+		prev="$prev /e2e/debs/prev/${f##*/}"
+	done
+	cp $(e2e_systemd_project_debs "$E2E_DEB_DIR") "$stage/e2e/debs/"
+	f=$(e2e_systemd_project_debs "$E2E_DEB_DIR" | grep /xen-memtune-dkms_)
+	# The two versions, for the scenario's checks.
+	printf 'prev=%s\ncur=%s\n' \
+		"$(dpkg-deb -f "$(e2e_systemd_project_debs "$E2E_DEB_PREV_DIR" | head -n 1)" Version)" \
+		"$(dpkg-deb -f "$f" Version)" >"$stage/e2e/packages.env"
+	{
+		echo "== dpkg -i$prev"
+		e2e_systemd_dpkg "$stage" -i $prev &&
+		echo "== agent.conf: max_lifetime_s = 3600 (the administrator's edit)" &&
+		sed -i 's/^max_lifetime_s = .*/max_lifetime_s = 3600/' "$stage/etc/xen-memtune/agent.conf" &&
+		echo "== dpkg -i /e2e/debs/${f##*/}" &&
+		e2e_systemd_dpkg "$stage" -i "/e2e/debs/${f##*/}"
+	} >"$log" 2>&1 || rc=1
+	umount "$stage/proc" || { e2e_log "systemd image: cannot unmount $stage/proc"; return 1; }
+
+	rm -f "$stage/dev/null" "$stage/dev/fd" "$stage/e2e/debs/${f##*/}"
+	rm -rf "$stage/e2e/debs/prev"
+	# What is still the toolchain's: same path, same inode.
+	{
+		(cd "$tc" && find . ! -type d -printf 'tc %i %p\n')
+		(cd "$stage" && find . ! -type d -printf 'st %i %p\n')
+	} | awk '$1 == "tc" { ino[substr($0, index($0, "./"))] = $2; next }
+		ino[substr($0, index($0, "./"))] == $2 { print substr($0, index($0, "./")) }' |
+		(cd "$stage" && xargs -r -d '\n' rm -f)
+	(cd "$tc" && find . -type d) | sort | comm -23 - "$E2E_SYSTEMD_IMAGE_DIR/dirs-before" |
+		sort -r | (cd "$stage" && xargs -r -d '\n' rmdir --ignore-fail-on-non-empty)
+	rm -f "$E2E_SYSTEMD_IMAGE_DIR/dirs-before"
+	return $rc
 }
 
 # Builds $E2E_SYSTEMD_IMAGE if an input changed. Returns non-zero (and logs why) when it cannot:
 # the rig still boots, and scenario agent-systemd fails on its own ("image not built").
 e2e_build_systemd_image()
 {
-	local dir=$E2E_SYSTEMD_IMAGE_DIR stage=$E2E_SYSTEMD_IMAGE_DIR/stage closure hash p missing
+	local dir=$E2E_SYSTEMD_IMAGE_DIR stage=$E2E_SYSTEMD_IMAGE_DIR/stage hash p missing
 	local f unit mdir
 
-	# It installs the project: nothing to install without a build (make e2e builds both).
-	if [ ! -f "$E2E_REPO/kmod/xen_memtune.ko" ] || [ ! -x "$E2E_BUILD/agent/xen-memtuned" ]; then
-		e2e_log "systemd image: module or agent not built; agent-systemd will fail"
+	# It installs the project's packages: nothing to install without them (make e2e builds them).
+	if [ "$(e2e_systemd_project_debs "$E2E_DEB_DIR" | wc -l)" -ne 3 ] ||
+	   [ "$(e2e_systemd_project_debs "$E2E_DEB_PREV_DIR" | wc -l)" -ne 3 ]; then
+		e2e_log "systemd image: no packages in $E2E_DEB_DIR or $E2E_DEB_PREV_DIR" \
+			"(make deb deb-prev); agent-systemd will fail"
 		return 1
 	fi
-	closure=$(e2e_systemd_closure)
-	[ -n "$closure" ] || closure=$(apt-get update >/dev/null 2>&1; e2e_systemd_closure)
-	if [ -z "$closure" ]; then
-		e2e_log "systemd image: apt-get cannot resolve $E2E_SYSTEMD_PACKAGES"
+	e2e_systemd_closures || { apt-get update >/dev/null 2>&1; e2e_systemd_closures; } || {
+		e2e_log "systemd image: apt-get cannot resolve $E2E_SYSTEMD_PACKAGES" \
+			"$E2E_SYSTEMD_BUILD_PACKAGES linux-headers-$E2E_KVER"
 		return 1
-	fi
-	hash=$(e2e_systemd_inputs_hash "$closure")
+	}
+	hash=$(e2e_systemd_inputs_hash)
 	if [ -f "$dir/inputs.sha256" ] && [ "$(cat "$dir/inputs.sha256")" = "$hash" ] &&
 	   [ -f "$E2E_SYSTEMD_IMAGE" ]; then
 		return 0
@@ -104,27 +262,33 @@ e2e_build_systemd_image()
 	e2e_log "building the systemd guest image"
 
 	mkdir -p "$E2E_DIR/debs-systemd"
-	missing=$(e2e_systemd_missing "$closure")
+	missing=$(e2e_systemd_missing "$E2E_SYSTEMD_RUNTIME $E2E_SYSTEMD_BUILD")
 	# Stale package lists name versions the archive no longer has: refresh them once.
 	if [ -n "$missing" ] &&
 	   ! (cd "$E2E_DIR/debs-systemd" && apt-get download $missing >/dev/null 2>&1); then
 		apt-get update >/dev/null 2>&1
-		closure=$(e2e_systemd_closure)
-		missing=$(e2e_systemd_missing "$closure")
+		e2e_systemd_closures
+		missing=$(e2e_systemd_missing "$E2E_SYSTEMD_RUNTIME $E2E_SYSTEMD_BUILD")
 		if [ -n "$missing" ] &&
 		   ! (cd "$E2E_DIR/debs-systemd" && apt-get download $missing >/dev/null 2>&1); then
 			e2e_log "systemd image: apt-get download$missing failed"
 			return 1
 		fi
-		hash=$(e2e_systemd_inputs_hash "$closure")
+		hash=$(e2e_systemd_inputs_hash)
 	fi
+	e2e_systemd_toolchain || return 1
 
-	rm -rf "$dir" && mkdir -p "$stage"
-	for p in $closure; do
-		dpkg-deb -x "$(e2e_systemd_deb "$p")" "$stage" || { e2e_log "dpkg-deb -x $p failed"; return 1; }
+	# A build killed while dpkg ran leaves the chroot's /proc mounted.
+	mountpoint -q "$stage/proc" && umount "$stage/proc"
+	rm -rf "$dir" && mkdir -p "$stage/var/lib/dpkg/info" "$stage/var/lib/dpkg/updates" \
+		"$stage/var/lib/dpkg/triggers"
+	for p in $E2E_SYSTEMD_RUNTIME; do
+		f=$(e2e_systemd_deb "$p")
+		dpkg-deb -x "$f" "$stage" || { e2e_log "dpkg-deb -x $p failed"; return 1; }
+		e2e_systemd_register "$f" "$stage"
 	done
 
-	# The kernel's module indexes, so depmod (run by make install) writes a complete modules.dep.
+	# The kernel's module indexes, so depmod (run by DKMS) writes a complete modules.dep.
 	# One other module: loop, a block device whose page cache a reclaim directive can take back
 	# (a guest on tmpfs has almost none). A PV DomU without disks or network needs no other.
 	mdir=$E2E_ROOT/lib/modules/$E2E_KVER
@@ -132,21 +296,13 @@ e2e_build_systemd_image()
 	cp "$mdir"/modules.builtin* "$mdir/modules.order" "$stage/lib/modules/$E2E_KVER/"
 	cp "$mdir/kernel/drivers/block/loop.ko" "$stage/lib/modules/$E2E_KVER/kernel/drivers/block/"
 
-	# The project, as an administrator installs it.
-	if ! make -C "$E2E_REPO" install DESTDIR="$stage" BUILD="$E2E_BUILD" KVER="$E2E_KVER" \
-		>"$dir/install.log" 2>&1; then
-		e2e_log "systemd image: make install DESTDIR= failed; tail of $dir/install.log:"
-		tail -n 15 "$dir/install.log" >&2
-		return 1
-	fi
-	# Dom0 carries every image in its 512 MiB: no debug info, docs or man pages.
-	strip --strip-unneeded "$stage/usr/sbin/xen-memtuned" "$stage/usr/bin/memtunectl"
-	find "$stage/lib/modules" -name '*.ko' -exec strip --strip-debug {} +
+	# Dom0 carries every image in its 512 MiB: no docs or man pages of the userland (the
+	# project's packages, installed below, keep theirs).
 	rm -rf "$stage"/usr/share/{doc,man,info,locale,lintian,bug,zsh,bash-completion,gcc,gdb} \
 		"$stage"/usr/lib/x86_64-linux-gnu/gconv "$stage"/lib/udev/hwdb.d
 
-	# busybox: the rig's command loop (domu-serve.sh) and the commands Dom0 sends, behind
-	# Debian's own binaries in PATH; /bin/sh too (no dash in the closure).
+	# busybox: the rig's command loop (domu-serve.sh), the commands Dom0 sends and the
+	# maintainer scripts' tools beyond Debian's own binaries in PATH; /bin/sh too (no dash).
 	mkdir -p "$stage/usr/lib/e2e/busybox"
 	cp /bin/busybox "$stage/usr/lib/e2e/busybox/busybox"
 	for f in $(/bin/busybox --list); do
@@ -171,6 +327,13 @@ e2e_build_systemd_image()
 		>"$stage/etc/os-release"
 	mkdir -p "$stage"/{proc,sys,dev,run,tmp,root,var/log,var/tmp}
 	chmod 1777 "$stage/tmp" "$stage/var/tmp"
+
+	# The project, as an administrator installs it.
+	if ! e2e_systemd_install_project "$stage" "$dir/install.log"; then
+		e2e_log "systemd image: dpkg -i in the image failed; tail of $dir/install.log:"
+		tail -n 25 "$dir/install.log" >&2
+		return 1
+	fi
 	ldconfig -r "$stage" 2>/dev/null
 
 	(cd "$stage" && find . | cpio -o -H newc --quiet) | zstd -q -12 -T0 >"$E2E_SYSTEMD_IMAGE.tmp" ||

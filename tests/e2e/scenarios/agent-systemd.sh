@@ -1,14 +1,24 @@
-# e2e-timeout: 300
-# e2e-checks: 36
+# e2e-timeout: 360
+# e2e-checks: 53
 # (A run takes about 65 s under TCG: boot to the rig's loop 11-20 s, to the agent's report 25-32 s,
 # a grow and a shrink for init's limits about 15 s.)
 # Issue 3: the agent under systemd in a real Xen guest. A PV DomU boots a Debian 12 userland with
 # systemd as PID 1, udevd, journald and dbus-daemon (image: tests/e2e/lib/systemd-image.sh), with
-# the project installed by `make install DESTDIR=`. Checks, each able to fail:
+# the project's Debian packages installed by dpkg (issue 13): xen-memtune-dkms, memtunectl and
+# xen-memtuned of `make deb-prev`'s older version, then xen-memtune-dkms upgraded to `make deb`'s,
+# DKMS building the module on the host against this kernel's headers. Checks, each able to fail:
 #   - systemd reaches "running"; systemd-detect-virt says xen;
 #   - the shipped udev rule loads xen_memtune and starts xen-memtuned.service (nothing else in
-#     the image loads the module or enables the unit), which reaches READY (Type=notify, active)
-#     with the unit's hardening as shipped;
+#     the image loads the module; the package's postinst enabled the unit, as it does everywhere),
+#     which reaches READY (Type=notify, active) with the unit's hardening as shipped;
+#   - issue 13, the packages: dpkg installed the older version and upgraded the module's
+#     package (dpkg's log and database); DKMS holds the new version only, the old source and
+#     build are gone, and the module udev loaded is the one DKMS built for the new version; the
+#     agent that runs is the package's binary;
+#   - the upgrade of xen-memtuned and memtunectl in the running guest (`dpkg -i` of `make deb`'s):
+#     systemd restarts the agent exactly once, the administrator's agent.conf edit stays, and
+#     every installed file matches the packages but that edited conffile (dpkg --verify); all
+#     checks below run against that install;
 #   - the report appears under data/memtune/ (read from Dom0);
 #   - `memtunectl directive --swappiness` from Dom0 is applied (vm.swappiness changes through the
 #     unit's ReadWritePaths under ProtectKernelTunables) and acknowledged; a reclaim directive
@@ -22,7 +32,14 @@
 #     shrink to 512 MiB (what a guest booted at that size has);
 #   - MemoryCurrent and VmRSS of the service are printed (INFO, not asserted);
 #   - no restart (the watchdog never fired); `systemctl stop` ends it cleanly (Result=success,
-#     exit status 0, no core dump).
+#     exit status 0, no core dump);
+#   - issue 13: `dpkg --purge` of the three packages with the agent running stops it and leaves
+#     none of their files, no agent.conf, nothing in DKMS or the kernel's module tree, no unit
+#     enablement.
+# Not here: the module's reload on an upgrade of xen-memtune-dkms in a running guest. DKMS would
+# have to build the new module in the guest (gcc and the headers in the image, minutes of TCG):
+# the upgrade that rebuilds it happens in the image, on the host (tests/deb/check.sh checks
+# the postinst's reload path where DKMS can build).
 s=agent-systemd
 img=/images/domu-systemd.cpio.zst
 if [ ! -f "$img" ]; then
@@ -70,15 +87,91 @@ active=$(domu_run u-sd 'systemctl is-active xen-memtuned.service')
 check_eq "$s-unit-active" "$active" active
 props=$(domu_run u-sd 'systemctl show -p Type,ActiveState,SubState,NRestarts,WantedBy,UnitFileState,MainPID xen-memtuned.service')
 echo "$props" | sed 's/^/@@E2E INFO   | /'
-# Not enabled (UnitFileState=disabled), so only the device's SYSTEMD_WANTS started it.
+# The device's SYSTEMD_WANTS (udev's rule) wants it, beside multi-user.target (enabled by the
+# package's postinst through deb-systemd-helper).
 check_true "$s-unit-started-by-udev" "$(echo "$props" | tr '\n' ' ')" \
 	sh -c '. /e2e/lib.sh; has "$1" "^WantedBy=.*\.device" && has "$1" "^Type=notify$" &&
-		has "$1" "^UnitFileState=(disabled|static)$"' - "$props"
+		has "$1" "^UnitFileState=enabled$"' - "$props"
 if [ "$active" != active ]; then
 	domu_run u-sd 'journalctl -b -u xen-memtuned --no-pager | tail -n 20' | sed 's/^/@@E2E INFO   | /'
 fi
 domu_run u-sd 'systemd-analyze security xen-memtuned.service 2>&1 | tail -n 1' |
 	sed 's/^/@@E2E INFO   | /'
+
+# ---- 1b. the packages, as dpkg installed them in the image (issue 13) -------------------------
+# Busybox has a dpkg of its own, which the rig's shell prefers to PATH: Debian's by its path.
+dpkg=/usr/bin/dpkg
+pkgs="xen-memtune-dkms memtunectl xen-memtuned"
+# The versions the image builder installed, read from the .debs it was given.
+vers=$(domu_run u-sd 'cat /e2e/packages.env')
+prev=$(echo "$vers" | sed -n 's/^prev=//p')
+cur=$(echo "$vers" | sed -n 's/^cur=//p')
+kver=$(domu_run u-sd 'uname -r')
+info "$s packages: older $prev, this tree's $cur, kernel $kver"
+# pkg_state: "PACKAGE STATUS VERSION;" of each of $pkgs, in dpkg-query's (alphabetical) order.
+pkg_state() {
+	domu_run u-sd "$dpkg-query -W -f '\${Package} \${db:Status-Status} \${Version}\n' $pkgs 2>&1" |
+		tr '\n' ';'
+}
+check_eq "$s-pkg-installed-older" "$(pkg_state)" \
+	"memtunectl installed $prev;xen-memtune-dkms installed $cur;xen-memtuned installed $prev;"
+out=$(domu_run u-sd 'grep -E " (install|upgrade) " /var/log/dpkg.log')
+echo "$out" | sed 's/^/@@E2E INFO   | dpkg.log: /'
+check_true "$s-pkg-dpkg-log" "$(echo "$out" | tr '\n' ' ')" \
+	sh -c '. /e2e/lib.sh; has "$1" " install xen-memtuned:amd64 <none> $2$" &&
+		has "$1" " upgrade xen-memtune-dkms:all $2 $3$"' - "$out" "$prev" "$cur"
+# dkms's stderr: its own check for /proc (`[ -e <(echo) ]`) can leave "echo: write error: Broken
+# pipe" there, a race of the echo with the test that never reads it.
+dkms_status() { domu_run u-sd '/usr/sbin/dkms status 2>/dev/null'; }
+check_eq "$s-pkg-dkms-new-version-only" "$(dkms_status)" \
+	"xen-memtune/$cur, $kver, x86_64: installed"
+out=$(domu_run u-sd "ls /usr/src /var/lib/dkms/xen-memtune 2>&1")
+check_true "$s-pkg-dkms-old-gone" "$(echo "$out" | tr '\n' ' ')" \
+	sh -c '. /e2e/lib.sh; ! has "$1" "$2" && has "$1" "^xen-memtune-$3$"' - "$out" "$prev" "$cur"
+# The loaded module is the file DKMS installed for this kernel (its GNU build-id note, which
+# differs between builds in different directories, is in the file), the one it built for $cur.
+ko=/lib/modules/$kver/updates/dkms/xen_memtune.ko
+out=$(domu_run u-sd "note=\$(od -An -tx1 -v /sys/module/xen_memtune/notes/.note.gnu.build-id | tr -d ' \n')
+	echo \"note \$note\"; od -An -tx1 -v $ko | tr -d ' \n' | grep -c \"\$note\"
+	cmp $ko /var/lib/dkms/xen-memtune/$cur/$kver/x86_64/module/xen_memtune.ko && echo same
+	grep -c '^updates/dkms/xen_memtune.ko:' /lib/modules/$kver/modules.dep" 2>&1)
+check_true "$s-pkg-module-built-by-dkms" "build-id note, in the file; cmp; modules.dep: $(echo "$out" | tr '\n' ' ')" \
+	sh -c '[ "$(printf "%s\n" "$1" | sed -n "2,4p" | tr "\n" " ")" = "1 same 1 " ] &&
+		printf "%s\n" "$1" | grep -qE "^note [0-9a-f]{40,}$"' - "$out"
+out=$(domu_run u-sd "readlink /proc/\$(systemctl show -p MainPID --value xen-memtuned.service)/exe;
+	$dpkg -S /usr/sbin/xen-memtuned 2>&1")
+check_eq "$s-pkg-agent-from-package" "$(echo "$out" | tr '\n' ' ')" \
+	"/usr/sbin/xen-memtuned xen-memtuned: /usr/sbin/xen-memtuned "
+
+# ---- 1c. upgrade xen-memtuned and memtunectl in the running guest ------------------------------
+# systemd's journal entries for the unit's start and stop jobs (SD_MESSAGE_UNIT_STARTED, _STOPPED).
+unit_jobs() {
+	domu_run u-sd 'for id in 39f53479d3a045ac8e11786248231fbf 9d1aaa27d60140bd96365438aad20286; do
+		journalctl -b -q --no-pager -o cat _PID=1 UNIT=xen-memtuned.service MESSAGE_ID=$id | wc -l
+	done; systemctl show -p MainPID --value xen-memtuned.service' | tr '\n' ' '
+}
+jobs0=$(unit_jobs)
+t1=$(now_ms)
+out=$(domu_run u-sd "$dpkg -i /e2e/debs/xen-memtuned_*.deb /e2e/debs/memtunectl_*.deb 2>&1; echo \"dpkg rc \$?\"" 180)
+say "TIME $s dpkg-upgrade $(($(now_ms) - t1))"
+echo "$out" | sed 's/^/@@E2E INFO   | /'
+jobs1=$(unit_jobs)
+info "$s unit started/stopped jobs and MainPID: before $jobs0, after $jobs1"
+check_true "$s-pkg-upgraded" "$(echo "$out" | tail -n 1); $(pkg_state)" \
+	sh -c '[ "$(printf "%s\n" "$1" | tail -n 1)" = "dpkg rc 0" ] && [ "$2" = "$3" ]' - \
+	"$out" "$(pkg_state)" "memtunectl installed $cur;xen-memtune-dkms installed $cur;xen-memtuned installed $cur;"
+# Once: one stop and one start more (a restart job logs both), a new main process, active again.
+active=$(domu_run u-sd 'systemctl is-active xen-memtuned.service')
+check_true "$s-pkg-upgrade-restarted-once" "started stopped MainPID: $jobs0 -> $jobs1, $active" \
+	sh -c 'set -- $1 $2 $3; [ "$4" = $(($1 + 1)) ] && [ "$5" = $(($2 + 1)) ] && [ "$6" != "$3" ] &&
+		[ "$6" -gt 0 ] && [ "$7" = active ]' - "$jobs0" "$jobs1" "$active"
+out=$(domu_run u-sd 'grep "^max_lifetime_s" /etc/xen-memtune/agent.conf; ls /etc/xen-memtune')
+check_eq "$s-pkg-upgrade-keeps-conffile-edit" "$(echo "$out" | tr '\n' ' ')" \
+	"max_lifetime_s = 3600 agent.conf "
+# Every file of the three packages as they shipped it, but the conffile the administrator edited.
+out=$(domu_run u-sd "$dpkg --verify $pkgs 2>&1; echo \"verify rc \$?\"")
+check_eq "$s-pkg-files-verify" "$(echo "$out" | tr '\n' ' ')" \
+	"??5?????? c /etc/xen-memtune/agent.conf verify rc 0 "
 
 # ---- 2. the report, from Dom0 -----------------------------------------------------------------
 if wait_until 60 xenstore-read "$x/data/memtune/version" >/dev/null 2>&1; then
@@ -246,4 +339,32 @@ check_true "$s-stop-clean" "$(echo "$out" | tr '\n' ' ')" \
 	sh -c '. /e2e/lib.sh; has "$1" "^stop rc 0$" && has "$1" "^Result=success$" &&
 		has "$1" "^ExecMainStatus=0$" && has "$1" "^ActiveState=inactive$" &&
 		[ "$(printf "%s\n" "$1" | tail -n 1)" = 0 ]' - "$out"
+# ---- 9. purge (issue 13) ----------------------------------------------------------------------
+# With the agent running again: the prerm stops it. The file list is dpkg's, taken before.
+domu_run u-sd "systemctl start xen-memtuned.service; $dpkg -L $pkgs >/run/e2e-pkg-files" >/dev/null
+t1=$(now_ms)
+out=$(domu_run u-sd "$dpkg --purge $pkgs 2>&1; echo \"dpkg rc \$?\"" 180)
+say "TIME $s dpkg-purge $(($(now_ms) - t1))"
+echo "$out" | sed 's/^/@@E2E INFO   | /'
+check_eq "$s-pkg-purge" "$(echo "$out" | tail -n 1)" "dpkg rc 0"
+# Not even config-files left: dpkg knows them as not-installed, or not at all.
+check_eq "$s-pkg-purge-forgotten" "$(domu_run u-sd "$dpkg-query -W -f '\${db:Status-Status} \${Package}\n' |
+	grep -cE '^[^n].* (xen-memtune-dkms|memtunectl|xen-memtuned)\$'")" 0
+out=$(domu_run u-sd 'systemctl show -p ActiveState,LoadState xen-memtuned.service | sort; pidof xen-memtuned; true')
+check_eq "$s-pkg-purge-stopped-agent" "$(echo "$out" | tr '\n' ' ')" "ActiveState=inactive LoadState=not-found "
+out=$(domu_run u-sd 'while read -r f; do if [ -f "$f" ] || [ -L "$f" ]; then echo "$f"; fi; done </run/e2e-pkg-files
+	echo "$(wc -l </run/e2e-pkg-files) listed"')
+check_true "$s-pkg-purge-no-file-left" "$(echo "$out" | tr '\n' ' ')" \
+	sh -c '[ "$(printf "%s\n" "$1" | grep -vc " listed$")" = 0 ] &&
+		[ "$(printf "%s\n" "$1" | sed -n "s/ listed$//p")" -gt 20 ]' - "$out"
+check_eq "$s-pkg-purge-conffile-gone" "$(domu_run u-sd 'ls -d /etc/xen-memtune 2>/dev/null; echo end')" end
+out=$(domu_run u-sd "/usr/sbin/dkms status 2>/dev/null; ls -A /var/lib/dkms; [ -e $ko ] && echo $ko
+	grep -c xen_memtune /lib/modules/$kver/modules.dep")
+check_eq "$s-pkg-purge-dkms-gone" "$(echo "$out" | tr '\n' ' ')" "0 "
+out=$(domu_run u-sd 'ls /etc/systemd/system/multi-user.target.wants/xen-memtuned.service \
+	/var/lib/systemd/deb-systemd-helper-enabled/xen-memtuned.service.dsh-also \
+	/var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/xen-memtuned.service 2>&1 |
+	grep -vc "No such file"')
+check_eq "$s-pkg-purge-unit-state-gone" "$out" 0
+
 scan_consoles "$s-consoles-clean"
