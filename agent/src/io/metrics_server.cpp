@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <mutex>
@@ -41,6 +42,13 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const metrics::Liste
 	http.set_write_timeout(io_timeout_s);
 	http.set_keep_alive_timeout(keep_alive_s);
 	http.set_payload_max_length(4096); // a scrape has no body
+	// SO_REUSEADDR (a restart binds again while old connections linger) but not the library's
+	// default SO_REUSEPORT, with which a second daemon would silently share the port and
+	// answer half the scrapes instead of failing to start its exporter.
+	http.set_socket_options([](socket_t sock) {
+		int yes = 1;
+		setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+	});
 	http.Get("/metrics", [s](const httplib::Request &, httplib::Response &response) {
 		std::shared_ptr<const std::string> text;
 		{

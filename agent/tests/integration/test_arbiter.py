@@ -123,7 +123,10 @@ class ArbiterCase(unittest.TestCase):
         self.config = os.path.join(self.root, "arbiter.conf")
         write(self.config, f"[arbiter]\nmode = {self.mode}\ninterval_s = 1\nwindow_s = 3\n"
               "[detect]\nenter = 2\nclear = 4\n"
-              "[remedy]\nhold_s = 3\ndirective_lifetime_s = 20\nack_timeout_s = 5\n")
+              "[remedy]\nhold_s = 3\ndirective_lifetime_s = 20\nack_timeout_s = 5\n"
+              # Not the default 127.0.0.1:9868: tests run side by side (test_metrics.py
+              # covers /metrics on a free port).
+              "[metrics]\nlisten = off\n")
         self.status = os.path.join(self.root, "run/arbiter.json")
         self.server = FakeXenstored(DOMAINS).start()
         self.addCleanup(self.server.stop)

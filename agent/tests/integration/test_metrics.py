@@ -314,3 +314,38 @@ class PrometheusScrapesBoth(unittest.TestCase):
         self.assertEqual(self.query(f'xenmemtune_directives_sent_total{{{arbiter},domid="2"}}'),
                          [])
         self.wait_query(f'xenmemtune_arbiter_mode{{{arbiter},mode="act"}}', 1)
+
+
+@unittest.skipUnless(XEN_MEMTUNED and os.path.exists(XEN_MEMTUNED),
+                     "XEN_MEMTUNED not set: CMake sets it when the daemon target exists")
+class TakenPort(unittest.TestCase):
+    def test_agent_runs_on_without_metrics(self):
+        tmp = tempfile.TemporaryDirectory(prefix="memtune-metrics-")
+        self.addCleanup(tmp.cleanup)
+        for relative, text in KERNEL_FILES.items():
+            write(os.path.join(tmp.name, relative), text)
+        taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(taken.close)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = os.path.join(tmp.name, "agent.conf")
+        write(config, f"[metrics]\nlisten = 127.0.0.1:{port}\n")
+        server = FakeXenstored([(GUEST, "guest1", 1048576, 2097152)]).start()
+        self.addCleanup(server.stop)
+        dom0 = server.client(0)
+        self.addCleanup(dom0.close)
+        log = open(os.path.join(tmp.name, "agent.log"), "w+")
+        self.addCleanup(log.close)
+        agent = subprocess.Popen(
+            [XEN_MEMTUNED, "--config", config, "--proc-root", os.path.join(tmp.name, "proc"),
+             "--sys-root", os.path.join(tmp.name, "sys"), "--no-dbus", "--log", "stderr",
+             "--state-dir", os.path.join(tmp.name, "run")],
+            env=server.env(GUEST), stdout=log, stderr=subprocess.STDOUT)
+        self.addCleanup(stop_process, agent)
+        # Its job goes on: the report is published.
+        wait_for(lambda: read_or_none(dom0, f"{HOME}/data/memtune/seq"), 15,
+                 "the agent's first report")
+        self.assertIsNone(agent.poll())
+        log.seek(0)
+        self.assertIn(f"metrics: cannot listen on 127.0.0.1:{port}", log.read())
