@@ -16,7 +16,8 @@
 
 # What the guest runs: systemd, udev, dbus-daemon; kmod (lsmod, and kmod-static-nodes.service);
 # xenstore-utils for the rig's command loop; the agent's own libraries (ldd build/agent/*).
-E2E_SYSTEMD_PACKAGES="systemd udev dbus kmod xenstore-utils libxenstore4 libinih1 libfmt9 libstdc++6"
+E2E_SYSTEMD_PACKAGES="systemd udev dbus kmod xenstore-utils libxenstore4 libinih1 libfmt9 libstdc++6
+libcpp-httplib0.11"
 # Pulled in only for maintainer scripts (perl via usrmerge/init-system-helpers, dpkg, debconf,
 # adduser/passwd) or unused here: left out to keep the image small.
 E2E_SYSTEMD_SKIP='perl.*|lib.*-perl|libperl.*|usrmerge|dpkg|debconf|adduser|passwd|tar|libdb5\.3|libgdbm.*|libsemanage.*|libsepol2|init-system-helpers|dmsetup'
