@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -63,10 +64,16 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const metrics::Liste
 		response.set_content(*text, metrics::content_type);
 	});
 	http.set_address_family(address.ipv6 ? AF_INET6 : AF_INET);
-	if (!http.bind_to_port(address.host, address.port))
-		return Error{EADDRNOTAVAIL,
-			     "cannot listen on " + address.text() +
-				     " (port in use, or not an address of this host)"};
+	// The library says only whether it worked; errno is what its last bind(2) or listen(2)
+	// said (EADDRINUSE, EADDRNOTAVAIL, EACCES below 1024: the units grant no
+	// CAP_NET_BIND_SERVICE).
+	errno = 0;
+	if (!http.bind_to_port(address.host, address.port)) {
+		const std::string what = "cannot listen on " + address.text();
+		return errno ? errno_error(what)
+			     : Error{EADDRNOTAVAIL, what + " (port in use, or not an address of "
+							  "this host)"};
+	}
 
 	// The thread, and the library's workers it starts, inherit this mask: every signal
 	// blocked, so SIGTERM and SIGHUP reach the event loop's signalfd and a client that hangs

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 
 #include <gtest/gtest.h>
@@ -66,8 +67,10 @@ TEST(MetricsServer, TakenPortIsAnError)
 	ASSERT_TRUE(first) << first.error().message;
 	auto second = MetricsServer::start(address);
 	ASSERT_FALSE(second);
-	EXPECT_NE(second.error().message.find("127.0.0.1:" + std::to_string(address.port)),
-		  std::string::npos);
+	EXPECT_EQ(second.error().message,
+		  "cannot listen on 127.0.0.1:" + std::to_string(address.port) +
+			  ": Address already in use");
+	EXPECT_EQ(second.error().code, EADDRINUSE);
 }
 
 TEST(MetricsServer, StopsWhileAClientKeepsItsConnection)
