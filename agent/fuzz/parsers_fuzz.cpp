@@ -1,10 +1,12 @@
 // libFuzzer target for the core's other parsers of outside text: /proc files (a container or a
 // broken kernel can serve odd text), the config files, memtunectl sizes and, on Dom0, a report
-// the guest wrote. Byte 0 picks the parser; the rest is its text.
+// the guest wrote, and the metrics' label escaping (a domain's name) and listen address. Byte 0
+// picks the parser; the rest is its text.
 //
 // Checked: nothing crashes or hangs; what parses obeys the parser's own promises (MemAvailable
 // <= MemTotal, swap used <= size, percentages <= 100%, a decoded report re-encodes to values
-// that decode again).
+// that decode again, an escaped label value holds no newline and no unescaped quote, a listen
+// address prints to text that parses to it again).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 #include <string_view>
 
 #include "core/config.hpp"
+#include "core/metrics.hpp"
 #include "core/number.hpp"
 #include "core/procfs.hpp"
 #include "core/report.hpp"
@@ -50,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 	if (size == 0)
 		return 0;
 	const std::string_view text(reinterpret_cast<const char *>(data + 1), size - 1);
-	switch (data[0] % 8) {
+	switch (data[0] % 10) {
 	case 0:
 		if (auto m = parse_meminfo(text)) {
 			check(m->mem_available_kb <= m->mem_total_kb);
@@ -84,6 +87,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 		if (auto report = decode_report(key_values(text))) {
 			auto encoded = encode_report(*report);
 			check(decode_report({encoded.begin(), encoded.end()}).ok());
+		}
+		break;
+	case 8: {
+		const std::string escaped = metrics::escape_label_value(text);
+		check(escaped.size() <= 2 * metrics::max_label_value_bytes);
+		check(escaped.find('\n') == std::string::npos);
+		for (std::size_t i = 0; i < escaped.size(); i++) {
+			if (escaped[i] == '\\')
+				i++; // an escape: skip what it escapes
+			else
+				check(escaped[i] != '"');
+		}
+		break;
+	}
+	case 9:
+		if (auto address = metrics::parse_listen_address(text); address && *address) {
+			auto again = metrics::parse_listen_address((*address)->text());
+			check(again && *again == *address);
 		}
 		break;
 	default:

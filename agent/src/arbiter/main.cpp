@@ -185,6 +185,18 @@ int main(int argc, char **argv)
 		return fail(std::string("sd_event_add_time_relative: ") + strerror(-r));
 	loop.timer.reset(timer);
 
+	// After the signals are blocked; the server's thread blocks every signal anyway.
+	if (const auto &listen = config->metrics_listen) {
+		if (auto server = io::MetricsServer::start(*listen); server) {
+			service.serve_metrics(std::move(*server));
+			io::log_message(LOG_INFO, "metrics: serving /metrics on " + listen->text());
+		} else {
+			// Deciding does not need it; run on without it.
+			io::log_message(LOG_ERR, "metrics: " + server.error().message +
+							 "; running without /metrics");
+		}
+	}
+
 	io::log_message(LOG_INFO, "started in " + std::string(to_string(config->mode)) + " mode");
 	sd_notify(0, "READY=1\nSTATUS=Watching the shared disks");
 	int r = sd_event_loop(event.get());

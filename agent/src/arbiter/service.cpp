@@ -189,6 +189,10 @@ void Service::carry_out(const Action &a)
 			{"MODE", std::string(to_string(config_.mode))},
 			{"EXECUTED", acts ? (a.execute && failure.empty() ? "yes" : "no") : ""}};
 	io::log_action(entry, fields);
+	const char *outcome = !acts ? "noted" : !failure.empty() ? "failed" : a.execute ? "done" : "would";
+	counters_.decisions[{a.domid, a.what, outcome}]++;
+	if (a.kind == ActionKind::directive && a.execute && failure.empty())
+		counters_.directives_sent[a.domid]++;
 
 	auto &h = history_[a.domid];
 	h.push_back(fmt::format("{}: {}{}{}{}", a.what, verb, acts ? describe(a) + ": " : "",
@@ -202,16 +206,42 @@ void Service::tick(std::uint64_t now_ms, std::uint64_t now_s)
 	auto sampled = sample(now_ms, now_s);
 	if (!sampled) {
 		note_trouble("no decision this interval: " + sampled.error().message);
+		counters_.failed_intervals++;
+		publish_metrics();
 		return;
 	}
 	note_trouble("");
+	// The answers this interval brought are told apart from the state before it.
+	std::optional<State> before;
+	if (metrics_server_)
+		before = state_;
 	auto result = step(config_, std::move(state_), *sampled);
 	state_ = std::move(result.state);
+	if (before)
+		count_answers(counters_, *before, state_);
 	for (const auto &action : result.actions)
 		carry_out(action);
 	for (auto it = history_.begin(); it != history_.end();)
 		it = state_.domains.count(it->first) ? std::next(it) : history_.erase(it);
+	counters_.prune(state_.domains);
+	counters_.intervals++;
+	counters_.last_evaluation_s = now_s;
 	write_status(*sampled);
+	if (metrics_server_)
+		last_sample_ = std::move(*sampled);
+	publish_metrics();
+}
+
+void Service::serve_metrics(std::unique_ptr<io::MetricsServer> server)
+{
+	metrics_server_ = std::move(server);
+}
+
+void Service::publish_metrics()
+{
+	if (metrics_server_)
+		metrics_server_->publish(
+			metrics::render(arbiter_families(config_, state_, last_sample_, counters_)));
 }
 
 void Service::write_status(const Sample &sample)

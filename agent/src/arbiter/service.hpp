@@ -4,16 +4,21 @@
 // returns (directives through xenstore, targets through libxl), logs each decision as a
 // structured journal entry and writes the status file `memtunectl arbiter` reads.
 //
-// Follow the data: tick() -> sample() -> arbiter::step() -> carry_out() -> journal, status.
+// Follow the data: tick() -> sample() -> arbiter::step() -> carry_out() -> journal, status,
+// and /metrics (core/arbiter_metrics.hpp) when serve_metrics() was given a server.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "arbiter/xen_memory.hpp"
 #include "core/arbiter.hpp"
+#include "core/arbiter_metrics.hpp"
+#include "io/metrics_server.hpp"
 #include "io/procfs.hpp"
 #include "io/xenstore.hpp"
 
@@ -38,11 +43,14 @@ public:
 	void replace_config(Config config) { config_ = std::move(config); }
 	const Config &config() const { return config_; }
 	const State &state() const { return state_; }
+	// From now on each interval renders the metrics and publishes them there.
+	void serve_metrics(std::unique_ptr<io::MetricsServer> server);
 
 private:
 	io::Result<Sample> sample(std::uint64_t now_ms, std::uint64_t now_s);
 	void carry_out(const Action &action);
 	void write_status(const Sample &sample);
+	void publish_metrics();
 	// Logs a failure that repeats every interval once, and its end once.
 	void note_trouble(const std::string &message);
 
@@ -55,6 +63,10 @@ private:
 	std::string trouble_;
 	// The last decisions about each domain, newest last, for `memtunectl arbiter explain`.
 	std::map<std::uint32_t, std::deque<std::string>> history_;
+	// For /metrics: what was counted, and the last interval's sample.
+	Counters counters_;
+	std::optional<Sample> last_sample_;
+	std::unique_ptr<io::MetricsServer> metrics_server_;
 };
 
 } // namespace memtune::arbiter

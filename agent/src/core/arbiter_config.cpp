@@ -136,9 +136,12 @@ Result<bool> apply_setting(Config &c, std::string_view section, std::string_view
 			return set.seconds_as_ms(c.stale_ms, 1, 86400);
 		if (key == "max_seq_rate")
 			return set.u64(c.max_seq_rate, 1, 1000000);
+	} else if (section == "metrics") {
+		if (key == "listen")
+			return set.listen_address(c.metrics_listen);
 	} else {
 		return Error{fmt::format("unknown section {} (known: arbiter, detect, remedy, "
-					 "rebalance, guest)", quote_for_message(section))};
+					 "rebalance, guest, metrics)", quote_for_message(section))};
 	}
 	return Error{fmt::format("unknown key {} in [{}]", quote_for_message(key), section)};
 }

@@ -45,14 +45,18 @@
 //   [guest]
 //   stale_s = 180                 ; a report whose seq has not moved for this long is stale
 //   max_seq_rate = 5              ; report seq moving faster than this per second: flooding
+//   [metrics]
+//   listen = 127.0.0.1:9868       ; serve /metrics there (docs/metrics.md); off: no exporter
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/ini.hpp"
+#include "core/metrics.hpp"
 #include "core/result.hpp"
 
 namespace memtune::arbiter {
@@ -103,6 +107,9 @@ struct Config {
 	// [guest]
 	std::uint64_t stale_ms = 180000;
 	std::uint64_t max_seq_rate = 5;
+	// [metrics]; nullopt: no exporter. Read at start only (a SIGHUP does not move it).
+	std::optional<metrics::ListenAddress> metrics_listen =
+		metrics::ListenAddress{"127.0.0.1", metrics::arbiter_default_port, false};
 
 	bool operator==(const Config &) const = default;
 };

@@ -152,9 +152,12 @@ Result<bool> apply_setting(Config &c, std::string_view section, std::string_view
 			return set.boolean(c.init_limits_follow);
 		if (key == "restore_on_stop")
 			return set.boolean(c.init_limits_restore_on_stop);
+	} else if (section == "metrics") {
+		if (key == "listen")
+			return set.listen_address(c.metrics_listen);
 	} else {
 		return Error{fmt::format("unknown section {} (known: directives, reclaim, swap, report, "
-					 "xapi, init)",
+					 "xapi, init, metrics)",
 					 quote_for_message(section))};
 	}
 	return Error{fmt::format("unknown key {} in [{}]", quote_for_message(key), section)};

@@ -36,17 +36,21 @@
 //   [init]
 //   follow_balloon = yes              ; pid 1's RLIMIT_NPROC/SIGPENDING follow threads-max / 2
 //   restore_on_stop = no              ; put the boot values back when the agent stops
+//   [metrics]
+//   listen = off                      ; or 127.0.0.1:9867: serve /metrics (docs/metrics.md)
 //
 // An unknown section or key, a bad value or an inconsistent pair (swappiness_min > max) is an
 // Error naming the file and line: "/etc/xen-memtune/agent.conf.d/10-site.conf:4: ...".
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/ini.hpp"
+#include "core/metrics.hpp"
 #include "core/report.hpp"
 #include "core/result.hpp"
 #include "core/xapi_keys.hpp"
@@ -83,6 +87,8 @@ struct Config {
 	// [init]
 	bool init_limits_follow = true;
 	bool init_limits_restore_on_stop = false;
+	// [metrics]; nullopt: no exporter. Read at start only (a SIGHUP does not move it).
+	std::optional<metrics::ListenAddress> metrics_listen;
 
 	bool mode_allowed(SwapMode mode) const;
 };

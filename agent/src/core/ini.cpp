@@ -175,4 +175,13 @@ Result<bool> Setting::centi_percent(std::uint32_t &field) const
 	return true;
 }
 
+Result<bool> Setting::listen_address(std::optional<metrics::ListenAddress> &field) const
+{
+	auto address = metrics::parse_listen_address(value);
+	if (!address)
+		return address.error();
+	field = *address;
+	return true;
+}
+
 } // namespace memtune::ini

@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/metrics.hpp"
 #include "core/result.hpp"
 
 namespace memtune {
@@ -54,6 +56,8 @@ struct Setting {
 	Result<bool> boolean(bool &field) const;
 	// A percentage with up to two decimals ("12.50"), stored in hundredths.
 	Result<bool> centi_percent(std::uint32_t &field) const;
+	// "off" or ADDRESS:PORT (core/metrics.hpp); off stores nullopt.
+	Result<bool> listen_address(std::optional<metrics::ListenAddress> &field) const;
 };
 
 // yes/no, true/false, on/off, 1/0.

@@ -175,6 +175,10 @@ std::uint64_t Agent::tick(std::uint64_t now_ms)
 	}
 	last_vmstat_ = sample->vmstat;
 	last_vmstat_ms_ = now_ms;
+	metrics_.meminfo = sample->meminfo;
+	metrics_.vmstat = sample->vmstat;
+	metrics_.pressure = sample->pressure;
+	metrics_.balloon = sample->balloon;
 
 	std::optional<std::uint64_t> fast_kb;
 	if (sample->swaps)
@@ -219,6 +223,8 @@ io::Result<void> Agent::publish_report(Report report, const std::string &why)
 	report_seq_ = report.seq;
 	last_report_ = report;
 	published_kv_ = encode_report(report);
+	metrics_.report = report;
+	metrics_.reports_published++;
 	io::log_message(LOG_DEBUG, "published report " + std::to_string(report_seq_) + " (" +
 					   std::to_string(writes.size()) +
 					   " keys written): " + why);
@@ -293,6 +299,7 @@ void Agent::on_directive_event()
 			if (refusal->seq == last_replay_seq_)
 				return;
 			last_replay_seq_ = refusal->seq;
+			metrics_.directives.count(AckResult::refused);
 			io::log_action({LOG_WARNING, "refused directive: " + refusal->reason,
 					"directive", "", "", refusal->reason, refusal->seq});
 			if (on_answered)
@@ -330,6 +337,7 @@ void Agent::on_directive_event()
 					"cannot write the ack: " + written.error().message);
 	}
 	last_ack_ = ack;
+	metrics_.directives.count(ack.result);
 	force_publish("directive answered");
 	if (on_answered)
 		on_answered(ack);

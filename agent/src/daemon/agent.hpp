@@ -16,6 +16,7 @@
 #include "core/ack.hpp"
 #include "core/config.hpp"
 #include "core/directive.hpp"
+#include "core/guest_metrics.hpp"
 #include "core/report.hpp"
 #include "core/swap_plan.hpp"
 #include "daemon/init_limits_follower.hpp"
@@ -73,6 +74,9 @@ public:
 	const std::optional<Ack> &last_ack() const { return last_ack_; }
 	SwapMode swap_mode() const { return swap_mode_; }
 	std::uint64_t last_answered_seq() const { return last_answered_seq_; }
+	// What /metrics shows of the agent: the last kernel sample, the last report, the counts.
+	// The module's part (ModuleSample) is the exporter's to fill (daemon/metrics_exporter.hpp).
+	const GuestMetrics &metrics() const { return metrics_; }
 
 	// Called after every answered directive (D-Bus signals).
 	std::function<void(const Ack &)> on_answered;
@@ -128,6 +132,7 @@ private:
 	SwapMode swap_mode_ = SwapMode::normal;
 	std::vector<ManagedSwap> managed_swaps_;
 	XapiPublisher xapi_;
+	GuestMetrics metrics_;
 	InitLimitsFollower *init_limits_ = nullptr; // not owned; nullptr: not followed
 };
 

@@ -154,6 +154,8 @@ int EventLoop::on_tick(sd_event_source *, uint64_t, void *userdata)
 	}
 
 	std::uint64_t recheck = self->agent_.tick(now);
+	if (self->after_tick)
+		self->after_tick();
 	std::uint64_t delay = self->sample_ms_;
 	if (recheck > now)
 		delay = std::min(delay, recheck - now);

@@ -45,6 +45,8 @@ public:
 
 	// SIGHUP: the caller re-reads the config.
 	std::function<void()> on_reload;
+	// After every tick (the /metrics exporter renders then).
+	std::function<void()> after_tick;
 
 	// Public for make_unique; only members can name the private Token.
 	EventLoop(Token, Agent &agent, io::XenStore &xenstore, std::uint64_t sample_ms)

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "core/number.hpp"
+#include "daemon/sys_number.hpp"
 #include "io/journal.hpp"
 
 namespace memtune::daemon {
@@ -13,18 +14,6 @@ namespace {
 
 constexpr const char *threads_dir = "kernel/xen_memtune/tunables/threads_max/";
 constexpr const char *state_path = "kernel/xen_memtune/state";
-
-std::optional<std::uint64_t> read_number(const io::Procfs &kernel, const std::string &path)
-{
-	auto text = kernel.read_sys(path);
-	if (!text)
-		return std::nullopt;
-	std::string value = *text;
-	while (!value.empty() && (value.back() == '\n' || value.back() == ' '))
-		value.pop_back();
-	auto number = parse_u64(value, path);
-	return number ? std::optional<std::uint64_t>(*number) : std::nullopt;
-}
 
 const char *name_of(int resource)
 {
@@ -55,8 +44,8 @@ InitLimitsFollower::read_module(const io::Procfs &kernel, bool settled_only)
 		if (!state || state->rfind("idle", 0) != 0)
 			return std::nullopt;
 	}
-	auto computed = read_number(kernel, std::string(threads_dir) + "computed");
-	auto boot = read_number(kernel, std::string(threads_dir) + "boot_value");
+	auto computed = read_sys_number(kernel, std::string(threads_dir) + "computed");
+	auto boot = read_sys_number(kernel, std::string(threads_dir) + "boot_value");
 	if (!computed || !boot)
 		return std::nullopt;
 	return ModuleThreads{*computed, *boot};

@@ -12,8 +12,10 @@
 #include "daemon/config_files.hpp"
 #include "daemon/dbus_service.hpp"
 #include "daemon/event_loop.hpp"
+#include "daemon/metrics_exporter.hpp"
 #include "io/journal.hpp"
 #include "io/limits.hpp"
+#include "io/metrics_server.hpp"
 #include "io/procfs.hpp"
 #include "io/swap.hpp"
 #include "io/xenstore.hpp"
@@ -114,6 +116,22 @@ int main(int argc, char **argv)
 		agent.replace_config(*reloaded);
 		io::log_message(LOG_NOTICE, "SIGHUP: config reloaded from " + opt.config_path);
 	};
+
+	// After the loop blocked its signals; the server's thread blocks every signal anyway.
+	std::unique_ptr<daemon::GuestMetricsExporter> exporter;
+	if (const auto &listen = agent.config().metrics_listen) {
+		auto server = io::MetricsServer::start(*listen);
+		if (server) {
+			exporter = std::make_unique<daemon::GuestMetricsExporter>(
+				agent, kernel, std::move(*server));
+			(*loop)->after_tick = [&exporter] { exporter->refresh(); };
+			io::log_message(LOG_INFO, "metrics: serving /metrics on " + listen->text());
+		} else {
+			// The report and directives do not need it; run on without it.
+			io::log_message(LOG_ERR, "metrics: " + server.error().message +
+							 "; running without /metrics");
+		}
+	}
 
 	std::unique_ptr<daemon::DBusService> bus;
 	if (!opt.no_dbus) {

@@ -43,6 +43,23 @@ def write(path, text):
         f.write(text)
 
 
+def start_rig_guests(case, server):
+    """The rig's three guests, scripted, each stopped by case's cleanup: the rogue reports
+    heavy swapping, the others none. Returns {domid: ScriptedGuest}."""
+    guests = {}
+    for domid, _, target, _ in DOMAINS:
+        swapping = domid == ROGUE
+        guest = ScriptedGuest(server, report(target - 20 * MIB, target // 2, target // 4,
+                                             300 * MIB if swapping else 0,
+                                             2500 if swapping else 0,
+                                             1500 if swapping else 0),
+                              follow_target=False, domid=domid)
+        guest.start()
+        case.addCleanup(guest.stop)
+        guests[domid] = guest
+    return guests
+
+
 class Dom0Counters(threading.Thread):
     """Moves blkback's and vda's counters every 0.25 s: with `rogue` set, the rogue writes
     80 requests/s and the disk shows the rig's harm (500 ms await, 88 % busy)."""
@@ -106,23 +123,16 @@ class ArbiterCase(unittest.TestCase):
         self.config = os.path.join(self.root, "arbiter.conf")
         write(self.config, f"[arbiter]\nmode = {self.mode}\ninterval_s = 1\nwindow_s = 3\n"
               "[detect]\nenter = 2\nclear = 4\n"
-              "[remedy]\nhold_s = 3\ndirective_lifetime_s = 20\nack_timeout_s = 5\n")
+              "[remedy]\nhold_s = 3\ndirective_lifetime_s = 20\nack_timeout_s = 5\n"
+              # Not the default 127.0.0.1:9868: tests run side by side (test_metrics.py
+              # covers /metrics on a free port).
+              "[metrics]\nlisten = off\n")
         self.status = os.path.join(self.root, "run/arbiter.json")
         self.server = FakeXenstored(DOMAINS).start()
         self.addCleanup(self.server.stop)
         self.dom0 = self.server.client(0)
         self.addCleanup(self.dom0.close)
-        self.guests = {}
-        for domid, _, target, _ in DOMAINS:
-            swapping = domid == ROGUE
-            guest = ScriptedGuest(self.server, report(target - 20 * MIB, target // 2, target // 4,
-                                                       300 * MIB if swapping else 0,
-                                                       2500 if swapping else 0,
-                                                       1500 if swapping else 0),
-                                  follow_target=False, domid=domid)
-            guest.start()
-            self.addCleanup(guest.stop)
-            self.guests[domid] = guest
+        self.guests = start_rig_guests(self, self.server)
         self.counters = Dom0Counters(self.root)
         self.counters.start()
         self.addCleanup(self.counters.stop)

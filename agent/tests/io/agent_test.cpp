@@ -401,6 +401,12 @@ TEST_F(AgentTest, RestartedAgentRefusesAReplay)
 	EXPECT_EQ(ack("seq"), "10");
 	EXPECT_EQ(ack("result"), "applied");
 	EXPECT_EQ(get("proc/sys/vm/swappiness"), "30\n");
+	// /metrics counts the replay as refused, once, and the answer as applied.
+	directive(4, {{"swappiness", "40"}});
+	xs_.fire("memtune/directive");
+	EXPECT_EQ(agent.metrics().directives.refused, 1u);
+	EXPECT_EQ(agent.metrics().directives.applied, 1u);
+	EXPECT_EQ(agent.metrics().directives.partial, 0u);
 }
 
 TEST_F(AgentTest, DirectivesIgnoredWhenTheConfigSaysSo)

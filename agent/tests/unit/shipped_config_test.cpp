@@ -45,6 +45,7 @@ TEST(Config, ShippedExampleParsesToTheDefaults)
 	EXPECT_EQ(c.init_limits_follow, defaults.init_limits_follow);
 	EXPECT_EQ(c.init_limits_restore_on_stop, defaults.init_limits_restore_on_stop);
 	EXPECT_EQ(c.floor_margin_kb, defaults.floor_margin_kb);
+	EXPECT_EQ(c.metrics_listen, defaults.metrics_listen);
 }
 
 TEST(ArbiterConfig, ShippedExampleParsesToTheDefaults)

@@ -36,12 +36,13 @@
 # and purges all three at its end.
 
 # What the guest runs: systemd, udev, dbus-daemon; kmod (lsmod, and kmod-static-nodes.service);
-# xenstore-utils for the rig's command loop; the agent's own libraries (the packages' Depends);
+# xenstore-utils for the rig's command loop; the agent's own libraries (the packages' Depends,
+# libcpp-httplib0.11 for /metrics);
 # dpkg (and ldconfig, which it wants in PATH), with perl-base, init-system-helpers
 # (deb-systemd-helper, deb-systemd-invoke) and bash
 # (dkms) for the maintainer scripts.
 E2E_SYSTEMD_PACKAGES="systemd udev dbus kmod xenstore-utils libxenstore4 libinih1 libfmt9 libstdc++6
-dpkg libc-bin perl-base init-system-helpers bash"
+libcpp-httplib0.11 dpkg libc-bin perl-base init-system-helpers bash"
 # Pulled in for maintainer scripts of the userland, which never run here (perl via usrmerge,
 # debconf, adduser/passwd), or unused: left out to keep the image small.
 E2E_SYSTEMD_SKIP='perl|perl-modules-.*|libperl.*|lib.*-perl|usrmerge|debconf|adduser|passwd|libdb5\.3|libgdbm.*|libsemanage.*|libsepol2|dmsetup'

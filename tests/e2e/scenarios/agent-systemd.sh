@@ -1,5 +1,5 @@
-# e2e-timeout: 360
-# e2e-checks: 53
+# e2e-timeout: 380
+# e2e-checks: 55
 # (A run takes about 65 s under TCG: boot to the rig's loop 11-20 s, to the agent's report 25-32 s,
 # a grow and a shrink for init's limits about 15 s.)
 # Issue 3: the agent under systemd in a real Xen guest. A PV DomU boots a Debian 12 userland with
@@ -30,6 +30,9 @@
 #   - the journal holds the directive's structured entry (ACTION=, DIRECTIVE_SEQ=);
 #   - issue 13: init's RLIMIT_NPROC and RLIMIT_SIGPENDING follow a grow to 1024 MiB and a
 #     shrink to 512 MiB (what a guest booted at that size has);
+#   - issue 13: /metrics switched on by a drop-in and a restart, under the unit's hardening
+#     (AF_INET, IPAddressAllow=localhost): served on 127.0.0.1:9867, and the module's passes
+#     there are its stats/applies (a few seconds more);
 #   - MemoryCurrent and VmRSS of the service are printed (INFO, not asserted);
 #   - no restart (the watchdog never fired); `systemctl stop` ends it cleanly (Result=success,
 #     exit status 0, no core dump);
@@ -323,6 +326,28 @@ limits=$(init_limits)
 info "$s init's limits at 512 MiB: $(echo $limits)"
 check_init_limit "$s-init-nproc-shrunk" "$(limit_of "$limits" nproc)" 512 1024
 check_init_limit "$s-init-sigpending-shrunk" "$(limit_of "$limits" sigpending)" 512 1024
+
+# ---- 6c. /metrics (issue 13) -------------------------------------------------------------------
+# Off as shipped; a drop-in and a restart switch it on, as README says. busybox wget is the client.
+out=$(domu_run u-sd 'mkdir -p /etc/xen-memtune/agent.conf.d &&
+	printf "[metrics]\nlisten = 127.0.0.1:9867\n" >/etc/xen-memtune/agent.conf.d/50-metrics.conf &&
+	systemctl restart xen-memtuned.service && systemctl is-active xen-memtuned.service' 120)
+info "$s metrics: restart: $(echo $out)"
+metrics() { domu_run u-sd '/usr/lib/e2e/busybox/wget -q -O - http://127.0.0.1:9867/metrics 2>&1'; }
+metrics_up() { has "$(metrics)" '^xenmemtune_module_loaded 1$'; }
+wait_until 20 metrics_up
+out=$(metrics)
+echo "$out" | grep -E '^xenmemtune_(module_|balloon_|memory_total)' | sed 's/^/@@E2E INFO   | metrics: /'
+check_true "$s-metrics-served" "$(echo "$out" | head -n 3 | tr '\n' ' ')" \
+	has "$out" '^xenmemtune_module_loaded 1$'
+applies=$(domu_run u-sd 'cat /sys/kernel/xen_memtune/stats/applies')
+check_true "$s-metrics-module-passes" "stats/applies $applies" \
+	has "$out" "^xenmemtune_module_passes_total $applies\$"
+domu_run u-sd 'journalctl -b -u xen-memtuned --no-pager -o cat | grep -i metrics' |
+	sed 's/^/@@E2E INFO   | /'
+# The drop-in is the administrator's file, which a purge leaves (README): removed by hand here,
+# so the purge below can check that nothing of the packages' is left under /etc/xen-memtune.
+domu_run u-sd 'rm -f /etc/xen-memtune/agent.conf.d/50-metrics.conf' >/dev/null
 
 # ---- 7. footprint (reported, not asserted) ---------------------------------------------------
 info "$s MemoryCurrent $(domu_run u-sd 'systemctl show -p MemoryCurrent --value xen-memtuned.service') bytes"

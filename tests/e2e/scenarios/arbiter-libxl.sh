@@ -1,11 +1,12 @@
 # e2e-timeout: 400
-# e2e-checks: 8
+# e2e-checks: 9
 # Issue 16, the arbiter's Xen edge on real Xen (no shared-disk rogue: the rig has no disks yet):
 # xen-memtune-arbiter in Dom0 reads each domain's memory through libxl, accepts a real agent's
 # report (checked against Xen's numbers), in observe mode only says what it would do, and after a
 # SIGHUP to act mode moves an opted-in guest's target with libxl_set_memory_target (rebalancing
 # toward its share of free memory), which the guest's balloon follows; `memtunectl arbiter`
-# shows and explains it.
+# shows and explains it. Issue 13: its /metrics, on by default at 127.0.0.1:9868, gives libxl's
+# numbers for the guest (busybox wget; no time added).
 s=arbiter
 arb=/opt/memtune/xen-memtune-arbiter
 if [ ! -x "$arb" ]; then
@@ -29,6 +30,8 @@ conf() {
 	printf '[arbiter]\nmode = %s\ninterval_s = 1\nwindow_s = 2\n[rebalance]\nenabled = yes\ndomains = u-arb\ninterval_s = 2\n' "$1" >"$dir/arbiter.conf"
 }
 conf observe
+# The rig's Dom0 brings up no network; /metrics needs the loopback.
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 "$arb" -c "$dir/arbiter.conf" --status-file "$dir/status.json" --kill-switch "$dir/off" \
 	--log stderr >"$dir/log" 2>&1 &
 apid=$!
@@ -51,6 +54,15 @@ check_true "$s-libxl-current" "current_kb '$(field current_kb)' (xl: $(xl list u
 check_eq "$s-static-max" "$(field static_max_kb)" 1048576
 rep=$(report)
 check_true "$s-report-accepted" "$rep" has "$rep" '"ok"'
+# /metrics (no [metrics] in the config: the default 127.0.0.1:9868) has what libxl said.
+out=$(wget -q -O - http://127.0.0.1:9868/metrics 2>&1)
+echo "$out" | grep -E "^xenmemtune_domain_(current|static_max|target)_bytes\{domid=\"$id\"" |
+	sed 's/^/@@E2E INFO   | metrics: /'
+current=$(echo "$out" | awk -v id="$id" 'index($0, "xenmemtune_domain_current_bytes{domid=\"" id "\",name=\"u-arb\"} ") == 1 { print $2 }')
+check_true "$s-metrics-libxl" "current ${current:-none} bytes (libxl $(field current_kb) KiB); $(echo "$out" | grep -c '^xenmemtune_') samples" \
+	sh -c '. /e2e/lib.sh; [ -n "$1" ] && within 5 "$1" $((524288 * 1024)) &&
+		has "$2" "^xenmemtune_domain_static_max_bytes\{domid=\"$3\",name=\"u-arb\"\} 1073741824$"' \
+	- "$current" "$out" "$id"
 
 sleep 6
 check_true "$s-observe-changes-nothing" "target $(xenstore-read /local/domain/$id/memory/target); log: $(grep -c 'would:' "$dir/log") would-lines" \
