@@ -347,7 +347,7 @@ domu_run u-sd 'journalctl -b -u xen-memtuned --no-pager -o cat | grep -i metrics
 	sed 's/^/@@E2E INFO   | /'
 # The drop-in is the administrator's file, which a purge leaves (README): removed by hand here,
 # so the purge below can check that nothing of the packages' is left under /etc/xen-memtune.
-domu_run u-sd 'rm -f /etc/xen-memtune/agent.conf.d/50-metrics.conf' >/dev/null
+domu_run u-sd 'rm -f /etc/xen-memtune/agent.conf.d/50-metrics.conf; rmdir /etc/xen-memtune/agent.conf.d' >/dev/null
 
 # ---- 7. footprint (reported, not asserted) ---------------------------------------------------
 info "$s MemoryCurrent $(domu_run u-sd 'systemctl show -p MemoryCurrent --value xen-memtuned.service') bytes"
