@@ -735,6 +735,37 @@ void judge_domain(Step &s, DomainState &ds, const DomainSample &d)
 		grant_memory(s, ds, d);
 }
 
+// An operator who turns observe into advise or act (SIGHUP, the kill switch removed) means the
+// arbiter to act on the rogue it has already found; but in observe mode it only said what it
+// would do while it climbed the ladder and counted memory as granted. Carried over, that
+// pretence would skip prefer-fast (the next real directive would be the step after it) and
+// grant nothing. So an episode observed is started again from its first step: the suspect
+// count is kept, so a rogue still dominant is named again in this very step. From advise to
+// act, the directives were real and stay; memory counted as granted was not moved and is
+// wanted again.
+void restart_pretended_episodes(Step &s, Mode before)
+{
+	if (before == s.mode || s.mode == Mode::observe)
+		return;
+	for (auto &[domid, ds] : s.state.domains) {
+		if (before == Mode::observe) {
+			if (ds.directive && ds.directive->result == "observed")
+				ds.directive.reset();
+			if (ds.rogue) {
+				ds.rogue = false;
+				ds.stage = Stage::none;
+				ds.reported = false;
+				ds.grant_wanted_kb = ds.granted_kb = 0;
+				if (s.state.rogue == domid)
+					s.state.rogue.reset();
+			}
+		} else if (s.mode == Mode::act && ds.rogue) {
+			ds.grant_wanted_kb += ds.granted_kb;
+			ds.granted_kb = 0;
+		}
+	}
+}
+
 // ---- rebalancing ----------------------------------------------------------------------------
 
 void rebalance(Step &s)
@@ -856,6 +887,8 @@ StepResult step(const Config &config, State state, const Sample &sample)
 		read_ack(s, ds, d);
 		track_progress(s, ds, d);
 	}
+	restart_pretended_episodes(s, state.last_mode.value_or(mode));
+	state.last_mode = mode;
 	update_window(s);
 	assess_disks(s);
 	assess_domains(s);

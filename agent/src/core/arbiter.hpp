@@ -146,6 +146,9 @@ struct State {
 	std::optional<std::uint32_t> rogue; // at most one: its share is above half
 	std::uint64_t last_rebalance_ms = 0;
 	bool host_harmed = false;
+	// The effective mode of the last step: an episode observed (or advised) before the
+	// operator turned act on is started again (see step()).
+	std::optional<Mode> last_mode;
 };
 
 enum class ActionKind {

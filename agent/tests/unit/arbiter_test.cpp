@@ -329,6 +329,58 @@ TEST(Arbiter, AdviseModeSendsDirectivesButMovesNoMemory)
 	EXPECT_EQ(sim.guest(1).target_kb, 256 * mib);
 }
 
+// The rig's order (arbiter-rogue.sh): the rogue found in observe mode, then SIGHUP to act while
+// it still swaps. The first real directive is the ladder's first step, and memory moves.
+TEST(Arbiter, ActAfterObserveStartsTheLadderAtItsFirstStep)
+{
+	for (bool kill_switch : {false, true}) {
+		Sim sim = rig();
+		if (kill_switch)
+			sim.kill_switch = true;
+		else
+			sim.config.mode = Mode::observe;
+		rogue_starts(sim);
+		auto observed = sim.run(20);
+		ASSERT_FALSE(of(observed, "detected").empty());
+		ASSERT_FALSE(of(observed, "avoid-disk").empty()) << "observe climbed the ladder";
+		ASSERT_TRUE(sim.guest(1).directives.empty());
+		sim.kill_switch = false;
+		sim.config.mode = Mode::act;
+		auto acted = sim.run();
+		EXPECT_EQ(of(acted, "detected").size(), 1u) << "named again in the first step";
+		ASSERT_EQ(sim.guest(1).directives.size(), 1u);
+		EXPECT_EQ(sim.guest(1).directives[0].swap_mode, SwapMode::prefer_fast);
+		ASSERT_EQ(of(acted, "grant").size(), 1u);
+		EXPECT_TRUE(of(acted, "grant")[0].execute);
+		EXPECT_GT(sim.guest(1).target_kb, 256 * mib);
+		// And the ladder goes on from there, in order.
+		sim.run(static_cast<int>(sim.config.hold_ms / sim.config.interval_ms) + 1);
+		ASSERT_EQ(sim.guest(1).directives.size(), 2u);
+		EXPECT_EQ(sim.guest(1).directives[1].swap_mode, SwapMode::avoid_disk);
+	}
+}
+
+TEST(Arbiter, ActAfterAdviseGrantsTheMemoryAdviseOnlyCounted)
+{
+	Sim sim = rig();
+	sim.config.mode = Mode::advise;
+	rogue_starts(sim);
+	auto advised = sim.run(8);
+	ASSERT_EQ(of(advised, "grant").size(), 1u);
+	ASSERT_FALSE(of(advised, "grant")[0].execute);
+	const auto directives = sim.guest(1).directives.size();
+	ASSERT_GE(directives, 1u);
+	sim.config.mode = Mode::act;
+	auto acted = sim.run();
+	ASSERT_EQ(of(acted, "grant").size(), 1u);
+	EXPECT_TRUE(of(acted, "grant")[0].execute);
+	EXPECT_EQ(of(acted, "grant")[0].target_kb, of(advised, "grant")[0].target_kb);
+	EXPECT_TRUE(of(acted, "detected").empty()) << "advise's directives were real: no restart";
+	for (auto i = directives; i < sim.guest(1).directives.size(); i++)
+		EXPECT_NE(sim.guest(1).directives[i].swap_mode, SwapMode::prefer_fast)
+			<< "the ladder goes on, never back to its first step";
+}
+
 TEST(Arbiter, OptedOutDomainIsNeverSteered)
 {
 	for (bool by_flag : {false, true}) {
