@@ -97,6 +97,8 @@ struct DomainState {
 	double io_rps = 0;
 	double io_kbps = 0;
 	double share_pct = 0;
+	double write_rps = 0; // the writes among them: swap-outs, when it swaps
+	double write_kbps = 0;
 	// The guest.
 	std::uint64_t report_seq = 0;
 	std::uint64_t report_seq_moved_ms = 0;
