@@ -88,8 +88,8 @@ e2e_copy_libgcc()
 }
 
 # Kernel modules the guests load, with their dependencies (modules.dep for busybox modprobe).
-# virtio_pci, virtio_blk and xen-blkback: Dom0's throttled disk and the guests' backends on it
-# (# e2e-needs: throttled-disk, lib/rig.sh); loop and xen-blkfront: the guests' disks.
+# virtio_pci, virtio_blk and xen-blkback: Dom0's throttled disk and the guests' backends on its
+# partitions (# e2e-needs: throttled-disk, lib/rig.sh); xen-blkfront: those guests' disks.
 E2E_GUEST_MODULES="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc nf_conntrack zram loop xen-blkfront
 virtio_pci virtio_blk xen-blkback"
 

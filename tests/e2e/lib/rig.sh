@@ -128,11 +128,15 @@ e2e_expect_scenarios()
 
 # The throttled disk of the rogue-swapper scenario (rogue-swapper-rig.md): a raw file of random
 # data (the neighbour's probe must read real blocks: a sparse file answers holes from the
-# host's memory), given to Dom0 as a virtio disk (/dev/vda) that QEMU limits to
+# host's memory) with one partition per guest (1: 448 MiB, the rogue's swap; 2: 64 MiB, the
+# neighbour's; 3: the donor's), given to Dom0 as a virtio disk that QEMU limits to
 # E2E_DISK_IOPS requests and E2E_DISK_BPS bytes a second. 100 IOPS / 4 MiB/s is below what a
 # swapping guest reaches under TCG (200-250 requests/s, 12 MiB/s), so it harms the others on
 # the disk; at 300 IOPS / 20 MiB/s nothing showed. cache=none: the host's page cache would
-# hide the disk. Created once, kept in $E2E_DIR.
+# hide the disk. Partitions, not loop devices, in Dom0: blkback sends a partition's I/O straight
+# to the disk, where a loop device without working direct I/O goes through Dom0's page cache
+# (the scenario's first run: the neighbour's reads reaching the disk fell from 20/s to 8/s).
+# Created once, kept in $E2E_DIR; the partition table is written every time.
 E2E_SHARED_DISK_MIB=576
 e2e_throttled_disk_args()
 {
@@ -142,6 +146,8 @@ e2e_throttled_disk_args()
 		head -c "${E2E_SHARED_DISK_MIB}M" /dev/urandom >"$disk.tmp" && mv "$disk.tmp" "$disk" ||
 			e2e_die "cannot create $disk"
 	fi
+	printf 'label: dos\nstart=1MiB, size=448MiB, type=82\nsize=64MiB, type=83\ntype=83\n' |
+		sfdisk -q "$disk" >/dev/null || e2e_die "sfdisk $disk failed (apt-get install fdisk)"
 	echo "-drive file=$disk,if=virtio,format=raw,cache=none,aio=threads,throttling.iops-total=${E2E_DISK_IOPS:-100},throttling.bps-total=${E2E_DISK_BPS:-4194304}"
 }
 
