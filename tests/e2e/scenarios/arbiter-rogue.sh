@@ -59,8 +59,10 @@ domu_run rogue 'ul=/usr/local/sbin; modprobe zram && echo 256M >/sys/block/zram0
 say "TIME $s setup-swap $(($(now_ms) - t0))"
 for g in rogue nbr donor; do
 	agent_start "$g" "$s-agent-$g"
+	say "TIME $s setup-agent-$g $(($(now_ms) - t0))"
 done
 domu_run nbr "($probe run /dev/xvda 20 >/tmp/probe.log 2>/tmp/probe.err &)" >/dev/null
+say "TIME $s setup-probe $(($(now_ms) - t0))"
 # The neighbour's clock (CLOCK_BOOTTIME, the probe's) minus Dom0's, taken around one round trip.
 a=$(now_ms)
 g=$(domu_run nbr 'awk "{ printf \"%d\", \$1 * 1000 }" /proc/uptime')
@@ -74,10 +76,12 @@ fi
 
 # ---- measuring ----------------------------------------------------------------------------
 vbd=/sys/bus/xen-backend/devices/vbd-$rid-51712/statistics
-# snap: "<dom0 ms> <rogue rd_req wr_req rd_sect wr_sect> <vda stat fields> <dom0 steal ticks>"
+# snap: "<dom0 ms> <rogue rd_req wr_req rd_sect wr_sect> <vda stat fields> <dom0 busy ticks>
+# <dom0 steal ticks>" (busy: user, nice, system, irq, softirq)
 snap() {
 	echo "$(now_ms) $(cat $vbd/rd_req $vbd/wr_req $vbd/rd_sect $vbd/wr_sect | tr '\n' ' ')" \
-		"$(cat /sys/block/vda/stat) $(awk '$1 == "cpu" { print $9 }' /proc/stat)"
+		"$(cat /sys/block/vda/stat)" \
+		"$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $9 }' /proc/stat)"
 }
 # window FROM_SNAP TO_SNAP: the rogue's backend rates and the shared disk's health between them.
 window() {
@@ -85,15 +89,15 @@ window() {
 	# d(i): field i of the second snap minus field i of the first. Fields: 1 ms; 2-5 the
 	# rogue rd_req wr_req rd_sect wr_sect; 6.. /sys/block/vda/stat (Documentation/block/
 	# stat.rst: 6 read ios, 9 read ticks, 10 write ios, 13 write ticks, 15 io_ticks); last,
-	# Dom0 steal (USER_HZ ticks, one vCPU).
+	# Dom0 busy and steal (USER_HZ ticks, one vCPU).
 	function d(i) { return $(i + n) - $i }
 	{
 		n = NF / 2; ms = d(1); if (ms <= 0) ms = 1
 		ios = d(6) + d(10)
-		printf "rogue-rd=%.0freq/s rogue-wr=%.0freq/s rogue-rd-kbps=%.0f rogue-wr-kbps=%.0f vda-iops=%.0f vda-await=%.1fms vda-write-await=%.1fms vda-util=%.0f%% dom0-steal=%.1f%%\n",
+		printf "rogue-rd=%.0freq/s rogue-wr=%.0freq/s rogue-rd-kbps=%.0f rogue-wr-kbps=%.0f vda-iops=%.0f vda-await=%.1fms vda-write-await=%.1fms vda-util=%.0f%% dom0-busy=%.0f%% dom0-steal=%.1f%%\n",
 			d(2) * 1000 / ms, d(3) * 1000 / ms, d(4) * 500 / ms, d(5) * 500 / ms,
 			ios * 1000 / ms, ios ? (d(9) + d(13)) / ios : 0, d(10) ? d(13) / d(10) : 0,
-			d(15) * 100 / ms, d(n) * 1000 / ms
+			d(15) * 100 / ms, d(n - 1) * 1000 / ms, d(n) * 1000 / ms
 	}'
 }
 # latency FROM_MS TO_MS (Dom0's clock): the neighbour's reads that started in between.
@@ -107,11 +111,11 @@ phase() {
 
 	lat=$(latency "$from" "$to")
 	win=$(window "$2" "$3")
-	info "$s phase $1 ($(((to - from) / 1000)) s): neighbour $lat; $win"
+	info "$s phase $1 ($(((from - t_start) / 1000))-$(((to - t_start) / 1000)) s): neighbour $lat; $win"
 	p50=$(value p50 "$lat")
 	wr_kbps=$(value rogue-wr-kbps "$win")
 }
-hog_start() { domu_run rogue "($hog 320 >/tmp/hog.log 2>&1 &)" >/dev/null; }
+hog_start() { domu_run rogue "($hog 320 >/tmp/hog.log 2>&1 &)" >/dev/null; mark "hog started"; }
 hog_stop() { domu_run rogue 'kill $(pidof memory-hog); sleep 1; tail -n 1 /tmp/hog.log'; }
 targets() { for i in $rid $nid $did; do xenstore-read "/local/domain/$i/memory/target"; done | tr '\n' ' '; }
 # at_most A B: A <= B, as decimals.
@@ -121,6 +125,16 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; 
 L="xen-memtune-arbiter: "
 log_has() { grep -qE "^$L$1" "$dir/log"; }
 domain_lines() { grep -E "^$L(rogue|nbr|donor) " "$dir/log" | sed "s/^$L//" | cut -c1-${1:-200}; }
+
+# A timeline for the record: every 5 s, a snap and the CPU seconds of every domain (xl list,
+# domid order: Dom0, rogue, neighbour, donor); printed at the end beside the neighbour's p50 of
+# the same 5 s, so what moved the latency can be seen (CPU, the disk, or the rogue).
+t_start=$(now_ms)
+(while :; do echo "$(snap) $(xl list | awk 'NR > 1 { printf "%s ", $6 }')"; sleep 5; done) \
+	>"$dir/timeline" 2>/dev/null &
+sampler=$!
+# mark WHAT: a line in the timeline's record, in seconds since its start.
+mark() { info "$s at $((($(now_ms) - t_start) / 1000)) s: $1"; }
 
 # ---- idle, then the rogue with no arbiter ---------------------------------------------------
 sleep 5
@@ -137,7 +151,7 @@ sleep 30
 r1=$(snap)
 phase rogue-no-arbiter "$r0" "$r1"
 p_rogue=$p50
-info "$s: rogue's hog $(hog_stop)"
+mark "hog stopped, its last pass: $(hog_stop)"
 check_true "$s-harm-without-arbiter" "neighbour p50 idle $p_idle ms, rogue $p_rogue ms: not 2x" \
 	at_most "$(awk -v a="$p_idle" 'BEGIN { print 2 * a }')" "$p_rogue"
 info "$s: neighbour p50 rogue/idle $(ratio "$p_rogue" "$p_idle")"
@@ -155,6 +169,7 @@ conf observe
 "$arb" -c "$dir/arbiter.conf" --status-file "$dir/status.json" --kill-switch "$dir/off" \
 	--log stderr >"$dir/log" 2>&1 &
 apid=$!
+mark "arbiter started in observe mode"
 sleep 5
 i2=$(snap)
 sleep 25
@@ -192,13 +207,14 @@ check_true "$s-observe-changes-nothing" "directive written to domains:$written; 
 domain_lines | sed 's/^/@@E2E INFO   | observe: /'
 
 # ---- the rogue stops; act mode; the rogue again ---------------------------------------------
-info "$s: rogue's hog $(hog_stop)"
+mark "hog stopped, its last pass: $(hog_stop)"
 t_stop=$(now_ms)
 wait_until 90 log_has "rogue \(domid $rid\): cleared:" &&
 	say "TIME $s observe-stop-to-cleared $(($(now_ms) - t_stop))"
 conf act
 lines=$(wc -l <"$dir/log")
 kill -HUP "$apid"
+mark "SIGHUP: act mode"
 sleep 5
 i4=$(snap)
 sleep 20
@@ -246,7 +262,7 @@ check_true "$s-act-memory-granted" "rogue's target $(xenstore-read /local/domain
 	[ "$(xenstore-read /local/domain/$rid/memory/target)" -gt 262144 ]
 
 # ---- the rogue stops: cleared, swap back to normal ------------------------------------------
-info "$s: rogue's hog $(hog_stop)"
+mark "hog stopped, its last pass: $(hog_stop)"
 t_stop=$(now_ms)
 check_true "$s-cleared" "no 'cleared' and swap-mode normal within 90 s; log: $(tail -n 3 "$dir/log" | tr '\n' ' ')" \
 	wait_until 90 log_has "rogue \(domid $rid\): normal: directive [0-9]+ swap-mode normal"
@@ -259,6 +275,34 @@ kill "$apid" 2>/dev/null
 wait "$apid" 2>/dev/null
 tail -n +$((lines + 1)) "$dir/log" | grep -E "^$L(rogue|nbr|donor) " | sed "s/^$L//" | cut -c1-240 |
 	sed 's/^/@@E2E INFO   | act: /'
+
+# ---- the timeline ----------------------------------------------------------------------------
+kill "$sampler" 2>/dev/null
+# Dom0's side, per 5 s: the rogue's backend, the disk, Dom0's CPU, each domain's CPU (percent).
+awk -v t0="$t_start" '
+	{ for (i = 1; i <= NF; i++) cur[i] = $i }
+	NR > 1 && NF == pn {
+		ms = cur[1] - prev[1]; if (ms <= 0) ms = 1
+		# the last four fields are CPU seconds (xl list), before them Dom0 busy and steal.
+		x = NF - 4
+		printf "t=%d s: rogue rd=%d wr=%d req/s; vda iops=%d await=%.0fms util=%d%%; dom0 busy=%d%%; cpu dom0=%d%% rogue=%d%% nbr=%d%% donor=%d%%\n",
+			(prev[1] - t0) / 1000, (cur[2] - prev[2]) * 1000 / ms,
+			(cur[3] - prev[3]) * 1000 / ms,
+			(cur[6] + cur[10] - prev[6] - prev[10]) * 1000 / ms,
+			(cur[6] + cur[10] - prev[6] - prev[10]) ? (cur[9] + cur[13] - prev[9] - prev[13]) / (cur[6] + cur[10] - prev[6] - prev[10]) : 0,
+			(cur[15] - prev[15]) * 100 / ms, (cur[x - 1] - prev[x - 1]) * 1000 / ms,
+			(cur[x + 1] - prev[x + 1]) * 100000 / ms, (cur[x + 2] - prev[x + 2]) * 100000 / ms,
+			(cur[x + 3] - prev[x + 3]) * 100000 / ms, (cur[x + 4] - prev[x + 4]) * 100000 / ms
+	}
+	{ pn = NF; for (i = 1; i <= NF; i++) prev[i] = cur[i] }' "$dir/timeline" |
+	sed 's/^/@@E2E INFO   | timeline /'
+# The neighbour's side: p50 of its reads per 5 s, on the same clock.
+domu_run nbr "awk -v t0=$((t_start + off)) '\$1 >= t0 { print int((\$1 - t0) / 5000), \$2 }' /tmp/probe.log |
+	sort -k1,1n -k2,2n | awk '
+		\$1 != b { if (n) printf \"t=%d s: nbr p50=%.1fms n=%d\\n\", b * 5, v[int((n + 1) / 2)] / 1000, n; b = \$1; n = 0 }
+		{ v[++n] = \$2 }
+		END { if (n) printf \"t=%d s: nbr p50=%.1fms n=%d\\n\", b * 5, v[int((n + 1) / 2)] / 1000, n }'" |
+	sed 's/^/@@E2E INFO   | timeline /'
 
 # ---- what must never happen -----------------------------------------------------------------
 below=""
