@@ -116,7 +116,11 @@ phase() {
 	wr_kbps=$(value rogue-wr-kbps "$win")
 }
 hog_start() { domu_run rogue "($hog 320 >/tmp/hog.log 2>&1 &)" >/dev/null; mark "hog started"; }
-hog_stop() { domu_run rogue 'kill $(pidof memory-hog); sleep 1; tail -n 1 /tmp/hog.log'; }
+hog_stop() {
+	domu_run rogue 'kill -KILL $(pidof memory-hog); sleep 1; tail -n 1 /tmp/hog.log
+		pidof memory-hog >/dev/null && echo "(still running)"
+		awk "/^MemAvailable/ { print \"MemAvailable\", \$2, \"kB\" }" /proc/meminfo' | tr '\n' ' '
+}
 targets() { for i in $rid $nid $did; do xenstore-read "/local/domain/$i/memory/target"; done | tr '\n' ' '; }
 # at_most A B: A <= B, as decimals.
 at_most() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && a + 0 <= b + 0) }'; }
