@@ -314,13 +314,16 @@ void assess_domains(Step &s)
 {
 	const auto &w = s.state.window;
 	for (auto &[domid, ds] : s.state.domains)
-		ds.io_rps = ds.io_kbps = ds.share_pct = 0;
+		ds.io_rps = ds.io_kbps = ds.share_pct = ds.write_rps = ds.write_kbps = 0;
 	if (w.size() < 2)
 		return;
 	const auto &first = w.front(), &last = w.back();
 	const double seconds = static_cast<double>(last.now_ms - first.now_ms) / 1000.0;
 	double total_req = 0, total_sect = 0;
-	std::map<std::uint32_t, std::pair<double, double>> per; // req, sectors
+	struct Io {
+		double req, sect, write_req, write_sect;
+	};
+	std::map<std::uint32_t, Io> per;
 	for (const auto &[domid, now] : last.vbd) {
 		auto before = first.vbd.find(domid);
 		if (before == first.vbd.end())
@@ -331,7 +334,8 @@ void assess_domains(Step &s)
 							       b.rd_req + b.wr_req));
 		const double sect = static_cast<double>(sat_sub(now.rd_sect + now.wr_sect,
 								b.rd_sect + b.wr_sect));
-		per[domid] = {req, sect};
+		per[domid] = {req, sect, static_cast<double>(sat_sub(now.wr_req, b.wr_req)),
+			      static_cast<double>(sat_sub(now.wr_sect, b.wr_sect))};
 		total_req += req;
 		total_sect += sect;
 	}
@@ -340,10 +344,12 @@ void assess_domains(Step &s)
 		if (it == s.state.domains.end())
 			continue;
 		DomainState &ds = it->second;
-		ds.io_rps = io.first / seconds;
-		ds.io_kbps = io.second / 2.0 / seconds; // 512-byte sectors
-		const double req_share = total_req > 0 ? io.first * 100.0 / total_req : 0;
-		const double sect_share = total_sect > 0 ? io.second * 100.0 / total_sect : 0;
+		ds.io_rps = io.req / seconds;
+		ds.io_kbps = io.sect / 2.0 / seconds; // 512-byte sectors
+		ds.write_rps = io.write_req / seconds;
+		ds.write_kbps = io.write_sect / 2.0 / seconds;
+		const double req_share = total_req > 0 ? io.req * 100.0 / total_req : 0;
+		const double sect_share = total_sect > 0 ? io.sect * 100.0 / total_sect : 0;
 		ds.share_pct = std::max(req_share, sect_share);
 	}
 }
@@ -354,6 +360,16 @@ bool io_dominant(const Config &c, const DomainState &ds)
 	return (ds.io_rps >= static_cast<double>(c.min_iops) ||
 		ds.io_kbps >= static_cast<double>(c.min_kbps)) &&
 	       ds.share_pct >= c.share_pct;
+}
+
+// Still writing to its disk at a rogue's rate: swapping out there, which prefer-fast should have
+// stopped. Its reads after prefer-fast are the pages already on the disk coming back as it
+// touches them: no swap directive avoids those (avoid-disk's swapoff reads every one of them at
+// once, and holds the guest's agent for as long: measured in the rig, arbiter-rogue).
+bool writes_high(const Config &c, const DomainState &ds)
+{
+	return ds.write_rps >= static_cast<double>(c.min_iops) ||
+	       ds.write_kbps >= static_cast<double>(c.min_kbps);
 }
 
 // ---- directives ---------------------------------------------------------------------------
@@ -626,9 +642,12 @@ void start_remedies(Step &s, DomainState &ds, const DomainSample &d)
 		       std::nullopt);
 }
 
+// refault-pps counts anon refaults too (docs/protocol.md), and a guest swapping hard refaults
+// about every page it swaps in (the rig's rogue: 382 refaults/s at 379 swap-ins/s). Only what
+// goes beyond its swap-ins can be file pages.
 bool file_pressure(const Config &c, const Report &r)
 {
-	return r.refault_pps >= static_cast<double>(c.refault_pps) && r.refault_pps > r.swap_in_pps;
+	return r.refault_pps >= r.swap_in_pps + static_cast<double>(c.refault_pps);
 }
 
 void escalate(Step &s, DomainState &ds, const DomainSample &d)
@@ -636,11 +655,14 @@ void escalate(Step &s, DomainState &ds, const DomainSample &d)
 	if (s.sample.now_ms - ds.stage_since_ms < s.config.hold_ms)
 		return;
 	const auto held = (s.sample.now_ms - ds.stage_since_ms) / 1000;
+	if (ds.stage == Stage::prefer_fast && !writes_high(s.config, ds))
+		return; // prefer-fast works: what it reads back is no directive's to avoid
 	if (ds.stage == Stage::prefer_fast && can_direct(s, ds, d)) {
 		ds.stage = Stage::avoid_disk;
 		ds.stage_since_ms = s.sample.now_ms;
 		send_directive(s, ds, d, "avoid-disk",
-			       fmt::format("disk I/O still dominant {} s after prefer-fast", held),
+			       fmt::format("still writing {:.0f} KiB/s to its disk {} s after "
+					   "prefer-fast", ds.write_kbps, held),
 			       SwapMode::avoid_disk, std::nullopt);
 		return;
 	}
@@ -733,6 +755,37 @@ void judge_domain(Step &s, DomainState &ds, const DomainSample &d)
 	renew_or_lapse(s, ds, d);
 	if (ds.rogue)
 		grant_memory(s, ds, d);
+}
+
+// An operator who turns observe into advise or act (SIGHUP, the kill switch removed) means the
+// arbiter to act on the rogue it has already found; but in observe mode it only said what it
+// would do while it climbed the ladder and counted memory as granted. Carried over, that
+// pretence would skip prefer-fast (the next real directive would be the step after it) and
+// grant nothing. So an episode observed is started again from its first step: the suspect
+// count is kept, so a rogue still dominant is named again in this very step. From advise to
+// act, the directives were real and stay; memory counted as granted was not moved and is
+// wanted again.
+void restart_pretended_episodes(Step &s, Mode before)
+{
+	if (before == s.mode || s.mode == Mode::observe)
+		return;
+	for (auto &[domid, ds] : s.state.domains) {
+		if (before == Mode::observe) {
+			if (ds.directive && ds.directive->result == "observed")
+				ds.directive.reset();
+			if (ds.rogue) {
+				ds.rogue = false;
+				ds.stage = Stage::none;
+				ds.reported = false;
+				ds.grant_wanted_kb = ds.granted_kb = 0;
+				if (s.state.rogue == domid)
+					s.state.rogue.reset();
+			}
+		} else if (s.mode == Mode::act && ds.rogue) {
+			ds.grant_wanted_kb += ds.granted_kb;
+			ds.granted_kb = 0;
+		}
+	}
 }
 
 // ---- rebalancing ----------------------------------------------------------------------------
@@ -856,6 +909,8 @@ StepResult step(const Config &config, State state, const Sample &sample)
 		read_ack(s, ds, d);
 		track_progress(s, ds, d);
 	}
+	restart_pretended_episodes(s, state.last_mode.value_or(mode));
+	state.last_mode = mode;
 	update_window(s);
 	assess_disks(s);
 	assess_domains(s);

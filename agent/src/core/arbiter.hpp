@@ -97,6 +97,8 @@ struct DomainState {
 	double io_rps = 0;
 	double io_kbps = 0;
 	double share_pct = 0;
+	double write_rps = 0; // the writes among them: swap-outs, when it swaps
+	double write_kbps = 0;
 	// The guest.
 	std::uint64_t report_seq = 0;
 	std::uint64_t report_seq_moved_ms = 0;
@@ -146,6 +148,9 @@ struct State {
 	std::optional<std::uint32_t> rogue; // at most one: its share is above half
 	std::uint64_t last_rebalance_ms = 0;
 	bool host_harmed = false;
+	// The effective mode of the last step: an episode observed (or advised) before the
+	// operator turned act on is started again (see step()).
+	std::optional<Mode> last_mode;
 };
 
 enum class ActionKind {

@@ -150,7 +150,11 @@ SwapPlan plan_swap(const std::vector<ManagedSwap> &devices, SwapMode mode,
 	for (const Target *t : changes) {
 		const auto &d = t->swap->device;
 		const bool off = !t->active;
-		const std::uint64_t needs = d.used_kb + margin_kb;
+		// A device with nothing on it pulls nothing into RAM: it needs no margin. It is
+		// also the usual prefer-fast case, an idle zram raised above a busy disk, asked
+		// while the guest is short of memory (measured in the rig, arbiter-rogue: 6 MiB
+		// available against the 64 MiB margin, and the guest's first relief refused).
+		const std::uint64_t needs = d.used_kb ? d.used_kb + margin_kb : 0;
 		const std::string verb = off ? "swapoff" : "reprioritize";
 		if (available < needs) {
 			plan.refusals.push_back(fmt::format("{} {} refused: {} in use, {} available, {} margin",
@@ -165,9 +169,10 @@ SwapPlan plan_swap(const std::vector<ManagedSwap> &devices, SwapMode mode,
 		a.priority = off ? std::nullopt : t->priority;
 		a.old_priority = settable(d.priority);
 		a.needs_available_kb = needs;
-		a.precondition = fmt::format("MemAvailable >= {} ({} in use + {} margin)",
-					     format_kb(needs), format_kb(d.used_kb),
-					     format_kb(margin_kb));
+		a.precondition = needs ? fmt::format("MemAvailable >= {} ({} in use + {} margin)",
+						     format_kb(needs), format_kb(d.used_kb),
+						     format_kb(margin_kb))
+				       : "none (nothing in use)";
 		a.why = off ? t->why
 			    : fmt::format("{}; priority {} -> {}", t->why, d.priority,
 					  describe(t->priority));

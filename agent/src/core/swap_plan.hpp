@@ -4,7 +4,7 @@
 // devices it turned off): a directive carries a mode, never a device, path or command.
 // Changing a priority needs swapoff + swapon, and swapoff pulls the device's used pages into RAM,
 // so each swapoff is planned only when MemAvailable - margin covers the pages on it, counting the
-// pages earlier steps already pulled in. The executor (src/io) re-checks precondition_holds()
+// pages earlier steps already pulled in; a device with no pages in use needs nothing. The executor (src/io) re-checks precondition_holds()
 // with a fresh MemAvailable right before each swapoff, and on any failure swaps the device back
 // on with old_priority: a device is never left off after a failure.
 #pragma once

@@ -22,8 +22,10 @@ struct SimGuest {
 	std::uint64_t current_kb = 0;
 	std::uint64_t target_kb = 0;
 	std::uint64_t static_max_kb = 0;
-	double rps = 0;  // backend requests per second
-	double kbps = 0; // backend KiB per second
+	double rps = 0;  // backend write requests per second
+	double kbps = 0; // backend KiB written per second
+	double read_rps = 0;
+	double read_kbps = 0;
 	// Report contents (encoded with core's encode_report every step, seq bumped).
 	Report report;
 	bool publishes = true;
@@ -113,6 +115,8 @@ public:
 		for (auto &g : guests) {
 			g.vbd.wr_req += static_cast<std::uint64_t>(g.rps * secs);
 			g.vbd.wr_sect += static_cast<std::uint64_t>(g.kbps * 2 * secs);
+			g.vbd.rd_req += static_cast<std::uint64_t>(g.read_rps * secs);
+			g.vbd.rd_sect += static_cast<std::uint64_t>(g.read_kbps * 2 * secs);
 			DomainSample d;
 			d.domid = g.domid;
 			d.name = g.name;

@@ -154,6 +154,52 @@ TEST(Arbiter, EscalatesToAvoidDiskAfterTheHold)
 	EXPECT_EQ(sim.guest(1).directives[1].seq, 2u);
 }
 
+// The rig (arbiter-rogue): once prefer-fast took, the rogue wrote nothing more to its disk but
+// read its swapped-out pages back, 40-80 requests/s for a minute. That is no reason for
+// avoid-disk, whose swapoff would read the same pages all at once; writes coming back are.
+TEST(Arbiter, ReadingItsPagesBackAfterPreferFastHoldsTheLadder)
+{
+	Sim sim = rig();
+	rogue_starts(sim);
+	for (int i = 0; i < 10 && sim.guest(1).directives.empty(); i++)
+		sim.run();
+	ASSERT_EQ(sim.guest(1).directives.size(), 1u);
+	ASSERT_EQ(sim.guest(1).directives[0].swap_mode, SwapMode::prefer_fast);
+	// It took at once (the rig: acknowledged within 2-4 s).
+	auto &rogue = sim.guest(1);
+	rogue.rps = rogue.kbps = 0;
+	rogue.read_rps = 80;
+	rogue.read_kbps = 2400;
+	rogue.report.swap_out_pps = 0;
+	auto actions = sim.run(30);
+	EXPECT_TRUE(of(actions, "avoid-disk").empty());
+	EXPECT_TRUE(of(actions, "unresolved").empty());
+	EXPECT_FALSE(of(actions, "renew").empty()) << "prefer-fast kept while it is the rogue";
+	ASSERT_TRUE(sim.state.rogue);
+	// Writes again (zram full, or the guest undid it): the next step after the hold.
+	rogue.rps = 40;
+	rogue.kbps = 3000;
+	actions = sim.run(static_cast<int>(sim.config.hold_ms / sim.config.interval_ms) + 6);
+	ASSERT_EQ(of(actions, "avoid-disk").size(), 1u);
+	EXPECT_NE(of(actions, "avoid-disk")[0].reason.find("still writing"), std::string::npos);
+}
+
+// refault-pps counts anon refaults: a guest swapping hard refaults about every page it swaps in
+// (the rig's rogue: 382 refaults/s at 379 swap-ins/s), which is no pressure on file pages.
+TEST(Arbiter, SwapInRefaultsAreNoFilePressure)
+{
+	for (double refaults : {382.0, 578.0, 580.0}) {
+		Sim sim = rig();
+		rogue_starts(sim);
+		sim.guest(1).report.swap_in_pps = 379;
+		sim.guest(1).report.refault_pps = refaults;
+		auto actions = sim.run(40);
+		ASSERT_EQ(of(actions, "avoid-disk").size(), 1u);
+		// refault_pps = 200 beyond the swap-ins.
+		EXPECT_EQ(of(actions, "reclaim").size(), refaults >= 579 ? 1u : 0u) << refaults;
+	}
+}
+
 TEST(Arbiter, ReclaimOnlyWhenThePressureIsOnFilePages)
 {
 	for (bool file : {false, true}) {
@@ -327,6 +373,58 @@ TEST(Arbiter, AdviseModeSendsDirectivesButMovesNoMemory)
 	for (const auto &a : actions)
 		EXPECT_TRUE(a.kind != ActionKind::set_target || !a.execute) << a.what;
 	EXPECT_EQ(sim.guest(1).target_kb, 256 * mib);
+}
+
+// The rig's order (arbiter-rogue.sh): the rogue found in observe mode, then SIGHUP to act while
+// it still swaps. The first real directive is the ladder's first step, and memory moves.
+TEST(Arbiter, ActAfterObserveStartsTheLadderAtItsFirstStep)
+{
+	for (bool kill_switch : {false, true}) {
+		Sim sim = rig();
+		if (kill_switch)
+			sim.kill_switch = true;
+		else
+			sim.config.mode = Mode::observe;
+		rogue_starts(sim);
+		auto observed = sim.run(20);
+		ASSERT_FALSE(of(observed, "detected").empty());
+		ASSERT_FALSE(of(observed, "avoid-disk").empty()) << "observe climbed the ladder";
+		ASSERT_TRUE(sim.guest(1).directives.empty());
+		sim.kill_switch = false;
+		sim.config.mode = Mode::act;
+		auto acted = sim.run();
+		EXPECT_EQ(of(acted, "detected").size(), 1u) << "named again in the first step";
+		ASSERT_EQ(sim.guest(1).directives.size(), 1u);
+		EXPECT_EQ(sim.guest(1).directives[0].swap_mode, SwapMode::prefer_fast);
+		ASSERT_EQ(of(acted, "grant").size(), 1u);
+		EXPECT_TRUE(of(acted, "grant")[0].execute);
+		EXPECT_GT(sim.guest(1).target_kb, 256 * mib);
+		// And the ladder goes on from there, in order.
+		sim.run(static_cast<int>(sim.config.hold_ms / sim.config.interval_ms) + 1);
+		ASSERT_EQ(sim.guest(1).directives.size(), 2u);
+		EXPECT_EQ(sim.guest(1).directives[1].swap_mode, SwapMode::avoid_disk);
+	}
+}
+
+TEST(Arbiter, ActAfterAdviseGrantsTheMemoryAdviseOnlyCounted)
+{
+	Sim sim = rig();
+	sim.config.mode = Mode::advise;
+	rogue_starts(sim);
+	auto advised = sim.run(8);
+	ASSERT_EQ(of(advised, "grant").size(), 1u);
+	ASSERT_FALSE(of(advised, "grant")[0].execute);
+	const auto directives = sim.guest(1).directives.size();
+	ASSERT_GE(directives, 1u);
+	sim.config.mode = Mode::act;
+	auto acted = sim.run();
+	ASSERT_EQ(of(acted, "grant").size(), 1u);
+	EXPECT_TRUE(of(acted, "grant")[0].execute);
+	EXPECT_EQ(of(acted, "grant")[0].target_kb, of(advised, "grant")[0].target_kb);
+	EXPECT_TRUE(of(acted, "detected").empty()) << "advise's directives were real: no restart";
+	for (auto i = directives; i < sim.guest(1).directives.size(); i++)
+		EXPECT_NE(sim.guest(1).directives[i].swap_mode, SwapMode::prefer_fast)
+			<< "the ladder goes on, never back to its first step";
 }
 
 TEST(Arbiter, OptedOutDomainIsNeverSteered)

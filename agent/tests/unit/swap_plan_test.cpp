@@ -46,12 +46,37 @@ TEST(SwapPlan, PreferFastRaisesZramAboveDisk)
 	EXPECT_EQ(a.device, "/dev/zram0");
 	EXPECT_EQ(a.priority, 32767);
 	EXPECT_EQ(a.old_priority, std::nullopt); // it had a kernel-assigned one
-	EXPECT_EQ(a.needs_available_kb, 64 * MiB);
-	EXPECT_EQ(a.precondition, "MemAvailable >= 64 MiB (0 KiB in use + 64 MiB margin)");
+	EXPECT_EQ(a.needs_available_kb, 0u);
+	EXPECT_EQ(a.precondition, "none (nothing in use)");
 	EXPECT_EQ(a.why, "prefer-fast: zram0 first; priority -3 -> 32767");
 	EXPECT_EQ(plan.result(), AckResult::applied);
 	EXPECT_EQ(plan.reason(), "");
 	expect_only_known_devices(plan, devices);
+}
+
+// The rig's rogue (arbiter-rogue): 256 MiB, swapping onto its disk, 6 MiB available when
+// prefer-fast came. Raising the empty zram pulls nothing in, so it goes ahead; a device with
+// pages on it still needs them plus the margin.
+TEST(SwapPlan, EmptyDeviceNeedsNoMarginUnderPressure)
+{
+	const std::vector<ManagedSwap> devices = {swap("/dev/xvda", 20, 165 * MiB),
+						  swap("/dev/zram0", 10, 0)};
+	const auto fast = plan_swap(devices, SwapMode::prefer_fast, 6 * MiB, 64 * MiB, zram);
+	ASSERT_EQ(fast.actions.size(), 1u);
+	EXPECT_EQ(fast.actions[0].device, "/dev/zram0");
+	EXPECT_EQ(fast.actions[0].priority, 32767);
+	EXPECT_TRUE(precondition_holds(fast.actions[0], 0));
+	EXPECT_EQ(fast.result(), AckResult::applied);
+	const auto off = plan_swap(devices, SwapMode::avoid_disk, 6 * MiB, 64 * MiB, zram);
+	ASSERT_EQ(off.actions.size(), 1u);
+	EXPECT_EQ(off.actions[0].device, "/dev/zram0");
+	EXPECT_EQ(off.result(), AckResult::partial);
+	EXPECT_EQ(off.reason(), "swapoff xvda refused: 165 MiB in use, 6 MiB available, 64 MiB margin");
+	// One page in use is a page to pull in: the margin applies.
+	const std::vector<ManagedSwap> used = {swap("/dev/xvda", 20, 165 * MiB),
+					       swap("/dev/zram0", 10, 4)};
+	EXPECT_EQ(plan_swap(used, SwapMode::prefer_fast, 6 * MiB, 64 * MiB, zram).result(),
+		  AckResult::refused);
 }
 
 TEST(SwapPlan, PreferFastAlreadyInPlaceDoesNothing)

@@ -146,7 +146,7 @@ need_agent()
 # domu_create NAME MEM_MiB MAXMEM_MiB [TYPE]: boots a busybox DomU and waits until it serves
 # commands. TYPE is pv (default, or $DOMU_TYPE), pvh or hvm. Another guest image:
 # DOMU_RAMDISK=/images/... and its kernel arguments DOMU_EXTRA (the systemd guest: scenario
-# agent-systemd).
+# agent-systemd). DOMU_CFG_EXTRA: more lines for its xl config (the disks of arbiter-rogue).
 #
 # An HVM guest (only in the Xen boot of pvh- and hvm- scenarios, whose Dom0 has the device
 # model) boots the bzImage and the zstd-compressed image through the device model's -kernel
@@ -230,6 +230,7 @@ domu_create_once()
 	on_crash = "preserve"
 	extra = "$extra"
 	$hvm
+	${DOMU_CFG_EXTRA:-}
 	EOF
 	# A name used again must not find the answers of its predecessor in the console log.
 	rm -f "$(domu_console "$name")" "$E2E_CONSOLE_DIR/serial-$name.log"

@@ -88,7 +88,10 @@ e2e_copy_libgcc()
 }
 
 # Kernel modules the guests load, with their dependencies (modules.dep for busybox modprobe).
-E2E_GUEST_MODULES="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc nf_conntrack zram loop xen-blkfront"
+# virtio_pci, virtio_blk and xen-blkback: Dom0's throttled disk and the guests' backends on its
+# partitions (# e2e-needs: throttled-disk, lib/rig.sh); xen-blkfront: those guests' disks.
+E2E_GUEST_MODULES="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc nf_conntrack zram loop xen-blkfront
+virtio_pci virtio_blk xen-blkback"
 
 e2e_copy_modules()
 {
@@ -176,13 +179,28 @@ e2e_build_hvm_extra()
 	rm -rf "$stage"
 }
 
+# The rig's own load generators and probes (tests/e2e/tools/*.c), one program per file, into
+# /usr/local/bin of every guest.
+e2e_build_tools()
+{
+	local src name out="$E2E_DIR/tools"
+
+	mkdir -p "$out"
+	for src in "$E2E_HERE"/tools/*.c; do
+		name=$(basename "$src" .c)
+		cc -O2 -Wall -Wextra -Werror -o "$out/$name" "$src" || e2e_die "cc $src failed"
+		e2e_copy_binary "$out/$name" "/usr/local/bin/$name"
+	done
+}
+
 e2e_inputs_hash()
 {
 	{
 		echo "$E2E_KVER"
 		ls "$E2E_DIR/debs"
 		{
-			find "$E2E_HERE/guest" "$E2E_HERE/scenarios" "$E2E_HERE/lib/images.sh" -type f
+			find "$E2E_HERE/guest" "$E2E_HERE/scenarios" "$E2E_HERE/tools" \
+				"$E2E_HERE/lib/images.sh" -type f
 			find "$E2E_REPO/tests/data" -name 'golden-6.1*.tsv' -type f
 		} | sort | xargs sha256sum
 		e2e_project_files | xargs -r sha256sum
@@ -250,6 +268,7 @@ e2e_build_images()
 	e2e_copy_binary /sbin/losetup /usr/local/sbin/losetup
 	e2e_copy_libgcc
 	e2e_copy_modules
+	e2e_build_tools
 
 	for f in $(e2e_project_files); do
 		case "$f" in

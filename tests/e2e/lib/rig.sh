@@ -126,13 +126,50 @@ e2e_expect_scenarios()
 	done
 }
 
+# The throttled disk of the rogue-swapper scenario (rogue-swapper-rig.md): a raw file of random
+# data (the neighbour's probe must read real blocks: a sparse file answers holes from the
+# host's memory) with one partition per guest (1: 448 MiB, the rogue's swap; 2: 64 MiB, the
+# neighbour's; 3: the donor's), given to Dom0 as a virtio disk that QEMU limits to
+# E2E_DISK_IOPS requests and E2E_DISK_BPS bytes a second. 100 IOPS / 4 MiB/s is below what a
+# swapping guest reaches under TCG (200-250 requests/s, 12 MiB/s), so it harms the others on
+# the disk; at 300 IOPS / 20 MiB/s nothing showed. cache=none: the host's page cache would
+# hide the disk. Partitions, not loop devices, in Dom0: blkback sends a partition's I/O straight
+# to the disk, where a loop device without working direct I/O goes through Dom0's page cache
+# (the scenario's first run: the neighbour's reads reaching the disk fell from 20/s to 8/s).
+# Created once, kept in $E2E_DIR; the partition table is written every time.
+E2E_SHARED_DISK_MIB=576
+e2e_throttled_disk_args()
+{
+	local disk="$E2E_DIR/shared-disk.img"
+
+	if [ "$(stat -c %s "$disk" 2>/dev/null)" != $((E2E_SHARED_DISK_MIB << 20)) ]; then
+		head -c "${E2E_SHARED_DISK_MIB}M" /dev/urandom >"$disk.tmp" && mv "$disk.tmp" "$disk" ||
+			e2e_die "cannot create $disk"
+	fi
+	printf 'label: dos\nstart=1MiB, size=448MiB, type=82\nsize=64MiB, type=83\ntype=83\n' |
+		sfdisk -q "$disk" >/dev/null || e2e_die "sfdisk $disk failed (apt-get install fdisk)"
+	echo "-drive file=$disk,if=virtio,format=raw,cache=none,aio=threads,throttling.iops-total=${E2E_DISK_IOPS:-100},throttling.bps-total=${E2E_DISK_BPS:-4194304}"
+}
+
+# e2e_rig_needs RUNLIST WHAT: true when a scenario of RUNLIST says "# e2e-needs: ... WHAT" in
+# its header (what the boot must give Dom0 for it; the other scenarios run with it too).
+e2e_rig_needs()
+{
+	local s
+
+	for s in $(echo "$1" | tr ':' ' '); do
+		grep -qE "^# e2e-needs:.* $2( |\$)" "$E2E_HERE/scenarios/$s.sh" 2>/dev/null && return 0
+	done
+	return 1
+}
+
 # e2e_boot_xen NAME RUNLIST [QEMU_MiB] [DOM0_MiB] [TIMEOUT_S]: Xen + Dom0, Dom0 runs the
 # scenarios of RUNLIST (colon-separated). E2E_DOM0_IMAGE: Dom0's image in $E2E_DIR/images
 # (default dom0.cpio; dom0-hvm.cpio adds what HVM guests need).
 e2e_boot_xen()
 {
 	local name="$1" run="$2" mem="${3:-2048}" dom0="${4:-512}" limit="${5:-900}"
-	local img="$E2E_DIR/images" xen_args dom0_args
+	local img="$E2E_DIR/images" xen_args dom0_args disks=""
 
 	# bootscrub=false: scrubbing gigabytes under TCG costs minutes. serial_tx_buffer: Dom0 can
 	# print faster than the emulated UART drains; the default 16 KiB would drop lines.
@@ -140,8 +177,11 @@ e2e_boot_xen()
 	xen_args="$xen_args dom0_mem=${dom0}M,max:${dom0}M dom0_max_vcpus=1 serial_tx_buffer=1M"
 	dom0_args="console=hvc0 earlyprintk=xen rdinit=/init loglevel=3 e2e.role=dom0 e2e.run=$run"
 	[ -n "${E2E_OPTS:-}" ] && dom0_args="$dom0_args e2e.opts=$E2E_OPTS"
-	# shellcheck disable=SC2046
-	e2e_qemu "$name" "$limit" $(e2e_accel_args) -m "$mem" \
+	if e2e_rig_needs "$run" throttled-disk; then
+		disks=$(e2e_throttled_disk_args) || exit 2
+	fi
+	# shellcheck disable=SC2046,SC2086
+	e2e_qemu "$name" "$limit" $(e2e_accel_args) -m "$mem" $disks \
 		-kernel "$img/xen" -append "$xen_args" \
 		-initrd "$img/vmlinux $dom0_args,$img/${E2E_DOM0_IMAGE:-dom0.cpio}"
 	e2e_expect_scenarios "$name" "$run"
