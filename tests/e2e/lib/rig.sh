@@ -147,7 +147,7 @@ e2e_throttled_disk_args()
 			e2e_die "cannot create $disk"
 	fi
 	printf 'label: dos\nstart=1MiB, size=448MiB, type=82\nsize=64MiB, type=83\ntype=83\n' |
-		sfdisk -q "$disk" >/dev/null || e2e_die "sfdisk $disk failed (apt-get install fdisk)"
+		sfdisk -q --wipe-partitions never "$disk" >/dev/null || e2e_die "sfdisk $disk failed (apt-get install fdisk)"
 	echo "-drive file=$disk,if=virtio,format=raw,cache=none,aio=threads,throttling.iops-total=${E2E_DISK_IOPS:-100},throttling.bps-total=${E2E_DISK_BPS:-4194304}"
 }
 
