@@ -341,8 +341,12 @@ out=$(metrics)
 echo "$out" | grep -E '^xenmemtune_(module_|balloon_|memory_total)' | sed 's/^/@@E2E INFO   | metrics: /'
 check_true "$s-metrics-served" "$(echo "$out" | head -n 3 | tr '\n' ' ')" \
 	has "$out" '^xenmemtune_module_loaded 1$'
+# Rendered after each sample (1 s): wait for the one after the read.
 applies=$(domu_run u-sd 'cat /sys/kernel/xen_memtune/stats/applies')
-check_true "$s-metrics-module-passes" "stats/applies $applies" \
+passes_shown() { has "$(metrics)" "^xenmemtune_module_passes_total $applies\$"; }
+wait_until 10 passes_shown
+out=$(metrics)
+check_true "$s-metrics-module-passes" "stats/applies $applies; $(echo "$out" | grep '^xenmemtune_module_passes_total')" \
 	has "$out" "^xenmemtune_module_passes_total $applies\$"
 domu_run u-sd 'journalctl -b -u xen-memtuned --no-pager -o cat | grep -i metrics' |
 	sed 's/^/@@E2E INFO   | /'

@@ -61,7 +61,7 @@ echo "$out" | grep -E "^xenmemtune_domain_(current|static_max|target)_bytes\{dom
 current=$(echo "$out" | awk -v id="$id" 'index($0, "xenmemtune_domain_current_bytes{domid=\"" id "\",name=\"u-arb\"} ") == 1 { print $2 }')
 check_true "$s-metrics-libxl" "current ${current:-none} bytes (libxl $(field current_kb) KiB); $(echo "$out" | grep -c '^xenmemtune_') samples" \
 	sh -c '. /e2e/lib.sh; [ -n "$1" ] && within 5 "$1" $((524288 * 1024)) &&
-		has "$2" "^xenmemtune_domain_static_max_bytes\{domid=\"$3\",name=\"u-arb\"\} 1073741824$"' \
+		has "$2" "^xenmemtune_domain_static_max_bytes\{domid=\"$3\",name=\"u-arb\"\} 1073741824\$"' \
 	- "$current" "$out" "$id"
 
 sleep 6
