@@ -65,13 +65,14 @@ domu_run nbr "($probe run /dev/xvda 20 >/tmp/probe.log 2>/tmp/probe.err &)" >/de
 say "TIME $s setup-probe $(($(now_ms) - t0))"
 # The neighbour's clock (CLOCK_BOOTTIME, the probe's) minus Dom0's, taken around one round trip.
 a=$(now_ms)
-g=$(domu_run nbr 'awk "{ printf \"%d\", \$1 * 1000 }" /proc/uptime')
+# (A newline after the number: domu_run finds the end of an answer on a line of its own.)
+g=$(domu_run nbr 'awk "{ printf \"%d\\n\", \$1 * 1000 }" /proc/uptime' 20)
 off=$((g - (a + $(now_ms)) / 2))
 say "TIME $s setup $(($(now_ms) - t0))"
-if [ "$(xl list | awk 'NR > 1' | wc -l)" = 4 ] && [ -n "$off" ]; then
+if [ "$(xl list | awk 'NR > 1' | wc -l)" = 4 ] && [ -n "$g" ]; then
 	pass "$s-setup"
 else
-	fail "$s-setup" "$(xl list | tr '\n' ' ')"
+	fail "$s-setup" "the neighbour's clock: '$g'; $(xl list | tr '\n' ' ')"
 fi
 
 # ---- measuring ----------------------------------------------------------------------------
