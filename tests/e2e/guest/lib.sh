@@ -198,11 +198,13 @@ domu_failed_state()
 domu_create_once()
 {
 	local name="$1" mem="$2" maxmem="$3" type="${4:-${DOMU_TYPE:-pv}}" id t0 ready_s
-	local kernel=/images/vmlinux ramdisk="${DOMU_RAMDISK:-/images/domu.cpio}"
+	local kernel=/images/vmlinux ramdisk="${DOMU_RAMDISK:-/images/domu.cpio.zst}"
 	local extra="${DOMU_EXTRA:-console=hvc0 rdinit=/init e2e.role=domu loglevel=3}"
 	local hvm=""
 
 	ready_s=${DOMU_READY_S:-240}
+	# The rig's Dom0 carries the image compressed; bench/'s Dom0 as it is.
+	[ -f "$ramdisk" ] || [ -n "${DOMU_RAMDISK:-}" ] || ramdisk=/images/domu.cpio
 	if [ "$type" = hvm ]; then
 		kernel=/images/vmlinuz
 		ramdisk="${DOMU_RAMDISK:-/images/domu.cpio.zst}"

@@ -5,7 +5,7 @@
 #   $E2E_DIR/root/      the .debs unpacked with `dpkg-deb -x`
 #   $E2E_DIR/images/    xen (ELF), vmlinux (ELF, used for Dom0 and every DomU), vmlinuz (bzImage,
 #                       for the bare boot and HVM guests), domu.cpio (every guest's /), dom0.cpio
-#                       (domu.cpio plus /images/{vmlinux,domu.cpio}), dom0-hvm.cpio (dom0.cpio
+#                       (domu.cpio plus /images/{vmlinux,domu.cpio.zst}), dom0-hvm.cpio (dom0.cpio
 #                       plus what HVM guests need: see e2e_build_hvm_extra)
 #
 # The images are rebuilt only when an input changes: the hash of every input file is kept in
@@ -280,9 +280,15 @@ e2e_build_images()
 	(cd "$E2E_STAGE" && find . | cpio -o -H newc --quiet) >"$img/domu.cpio" ||
 		e2e_die "cpio of the guest image failed"
 	# Dom0 = the same tree plus the DomU kernel and image (initramfs archives concatenate).
+	# The DomU's image goes in compressed (the DomU kernel unpacks zstd itself, CONFIG_RD_ZSTD=y;
+	# libxc loads a ramdisk as it is): Dom0's initramfs is unpacked into a tmpfs of half its
+	# 512 MiB, beside the archive itself, and at 141 MB (the agent's HTTP libraries and the
+	# packaged systemd guest) it no longer fit ("Initramfs unpacking failed: write error").
 	rm -rf "$img/extra"
 	mkdir -p "$img/extra/images"
-	cp "$img/vmlinux" "$img/domu.cpio" "$img/extra/images/"
+	cp "$img/vmlinux" "$img/extra/images/"
+	zstd -q -19 -T0 -o "$img/extra/images/domu.cpio.zst" "$img/domu.cpio" ||
+		e2e_die "zstd of the guest image failed"
 	[ -f "$E2E_SYSTEMD_IMAGE" ] && cp "$E2E_SYSTEMD_IMAGE" "$img/extra/images/"
 	(cd "$img/extra" && find . | cpio -o -H newc --quiet) >"$img/extra.cpio"
 	cat "$img/domu.cpio" "$img/extra.cpio" >"$img/dom0.cpio"
