@@ -313,6 +313,11 @@ check_init_limit() {
 	want=$(($(golden_value "$3" threads_max) / 2))
 	tol=$(golden_tolerance threads_max "$3" "$4")
 	below=${tol% *} above=${tol#* }
+	# This guest boots the systemd image, not the golden guests' busybox one: a boot counts
+	# its initrd out of the memory it sizes threads-max from, and the module estimates this
+	# boot's (apply.c). Measured at 512 MiB: 2.9 % below golden with a 27 MB golden initrd,
+	# 5.0 % with the 10 MB one the golden guests boot now. So 3 more below here.
+	below=$((below + 3))
 	soft=${2% *} hard=${2#* }
 	check_true "$1" "got '$2', a guest booted at $3 MiB has $want (-$below % / +$above %)" \
 		sh -c ". /e2e/lib.sh; [ '$soft' = '$hard' ] && within_range $below $above '$soft' $want"
