@@ -712,18 +712,11 @@ void memtune_policy_input_at(const struct memtune_policy_input *now,
 	 */
 
 	/*
-	 * Boot order: min_free_kbytes from lowmem (postcore), the THP raise
-	 * from nr_free_buffer_pages() under those watermarks (subsys), then
+	 * Boot order: min_free_kbytes from lowmem (postcore) and the THP raise
+	 * under those watermarks (subsys), both in min_free_kbytes(), then
 	 * the network limits from nr_free_buffer_pages() under the final ones.
 	 */
-	mfk = min_free_kbytes_sqrt(boot_lowmem_pages(at), shift);
-	if (now->thp_enabled) {
-		at->nr_free_buffer_pages =
-			memtune_policy_estimate_nfb(lowmem, mfk,
-						    now->watermark_scale_factor,
-						    shift);
-		mfk = min_free_kbytes(at);
-	}
+	mfk = min_free_kbytes(at);
 	at->nr_free_buffer_pages =
 		memtune_policy_estimate_nfb(lowmem, mfk,
 					    now->watermark_scale_factor, shift);
