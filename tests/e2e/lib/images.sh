@@ -143,10 +143,10 @@ E2E_HVM_DM=/usr/libexec/xen-qemu-system-i386
 # the device model with the libraries the PV image lacks, and its en-us keymap; hvmloader;
 # SeaBIOS (its path is compiled into libxenlight); linuxboot.bin, SeaBIOS's loader for
 # QEMU's -kernel (the xenfv machine's fw_cfg has no DMA, so linuxboot_dma.bin is never used);
-# the bzImage (HVM direct boot goes through the device model's -kernel, which takes no ELF);
-# and domu.cpio compressed, as the guest's ramdisk: the loader reads kernel and ramdisk
-# through fw_cfg port I/O, each access a round trip to the device model, so every byte left
-# out saves boot time (docs/rig.md).
+# the bzImage (HVM direct boot goes through the device model's -kernel, which takes no ELF).
+# Its ramdisk is dom0.cpio's /images/domu.cpio.zst: compressed matters here too, as the loader
+# reads kernel and ramdisk through fw_cfg port I/O, each access a round trip to the device
+# model, so every byte left out saves boot time (docs/rig.md).
 e2e_build_hvm_extra()
 {
 	local stage="$img/hvm-stage" main="$E2E_STAGE" f
@@ -172,8 +172,6 @@ e2e_build_hvm_extra()
 	cp /usr/share/qemu/keymaps/en-us "$stage/usr/share/qemu/keymaps/" ||
 		e2e_die "QEMU's en-us keymap missing (apt-get install qemu-system-data)"
 	cp "$img/vmlinuz" "$stage/images/"
-	zstd -q -19 -T0 -o "$stage/images/domu.cpio.zst" "$img/domu.cpio" ||
-		e2e_die "zstd of the guest image failed"
 	(cd "$stage" && find . | cpio -o -H newc --quiet) >"$img/hvm.cpio" ||
 		e2e_die "cpio of the HVM additions failed"
 	rm -rf "$stage"
