@@ -246,8 +246,8 @@ e2e_build_systemd_image()
 	# It installs the project's packages: nothing to install without them (make e2e builds them).
 	if [ "$(e2e_systemd_project_debs "$E2E_DEB_DIR" | wc -l)" -ne 3 ] ||
 	   [ "$(e2e_systemd_project_debs "$E2E_DEB_PREV_DIR" | wc -l)" -ne 3 ]; then
-		e2e_log "systemd image: no packages in $E2E_DEB_DIR or $E2E_DEB_PREV_DIR" \
-			"(make deb deb-prev); agent-systemd will fail"
+		e2e_log "systemd image not built: no packages in $E2E_DEB_DIR or" \
+			"$E2E_DEB_PREV_DIR yet (make e2e builds them; only agent-systemd needs them)"
 		return 1
 	fi
 	e2e_systemd_closures || { apt-get update >/dev/null 2>&1; e2e_systemd_closures; } || {
