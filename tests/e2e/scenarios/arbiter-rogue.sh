@@ -118,7 +118,24 @@ phase() {
 	p50=$(value p50 "$lat")
 	wr_kbps=$(value rogue-wr-kbps "$win")
 }
-hog_start() { domu_run rogue "($hog 320 >/tmp/hog.log 2>&1 &)" >/dev/null; mark "hog started"; }
+hog_start() {
+	wr_at_hog=$(cat $vbd/wr_req)
+	domu_run rogue "($hog 320 >/tmp/hog.log 2>&1 &)" >/dev/null
+	mark "hog started"
+}
+# swapping: the rogue's backend took 20 writes since the hog started: its memory is full and it
+# swaps to its disk. Dom0 has evidence from here on; before it, how long the hog takes to fill
+# 256 MiB depends on how fast TCG runs on the day (15-30 s seen), not on the arbiter.
+swapping() { [ "$(cat $vbd/wr_req)" -ge $((wr_at_hog + 20)) ]; }
+# swap_start: waits for swapping; its Dom0 time in $t_swap (the hog's start when it never comes,
+# and then the detection checks fail on their own).
+swap_start() {
+	t_swap=$t_hog
+	if wait_until 60 swapping; then
+		t_swap=$(now_ms)
+		say "TIME $s $1-hog-to-swapping $((t_swap - t_hog))"
+	fi
+}
 hog_stop() {
 	domu_run rogue 'kill -KILL $(pidof memory-hog); sleep 1; tail -n 1 /tmp/hog.log
 		pidof memory-hog >/dev/null && echo "(still running)"
@@ -187,14 +204,16 @@ p_idle2=$p50
 before=$(targets)
 hog_start
 t_hog=$(now_ms)
-# Detected within 30 s of the hog's start: the 10 s window, 3 evaluations in a row, and the
-# time the hog takes to fill the rogue's memory before it swaps.
+# Detected within 30 s of the rogue's first swap writes: the 10 s window fills, then 3
+# evaluations in a row (2 s apart); the rest is margin for TCG.
+swap_start observe
 t_detect=none
 if wait_until 60 log_has "rogue \(domid $rid\): detected:"; then
-	t_detect=$(($(now_ms) - t_hog))
-	say "TIME $s observe-hog-to-detected $t_detect"
+	t_detect=$(($(now_ms) - t_swap))
+	say "TIME $s observe-swapping-to-detected $t_detect"
+	say "TIME $s observe-hog-to-detected $(($(now_ms) - t_hog))"
 fi
-check_true "$s-observe-detects" "detected after ${t_detect} ms; log: $(tail -n 3 "$dir/log" | tr '\n' ' ')" \
+check_true "$s-observe-detects" "detected ${t_detect} ms after the rogue began to swap; log: $(tail -n 3 "$dir/log" | tr '\n' ' ')" \
 	sh -c "[ $t_detect -le 30000 ] 2>/dev/null && grep -qE ': prefer-fast: would: directive' $dir/log"
 wait_s=$((t_hog / 1000 + 15 - $(now_ms) / 1000))
 [ "$wait_s" -gt 0 ] && sleep "$wait_s"
@@ -232,12 +251,14 @@ p_idle3=$p50
 dseq=/local/domain/$rid/memtune/directive/seq
 hog_start
 t_hog=$(now_ms)
+swap_start act
 t_directive=none
 if wait_until 60 xenstore-read "$dseq" >/dev/null 2>&1; then
-	t_directive=$(($(now_ms) - t_hog))
-	say "TIME $s act-hog-to-directive $t_directive"
+	t_directive=$(($(now_ms) - t_swap))
+	say "TIME $s act-swapping-to-directive $t_directive"
+	say "TIME $s act-hog-to-directive $(($(now_ms) - t_hog))"
 fi
-check_true "$s-act-detects" "directive written ${t_directive} ms after the hog's start" \
+check_true "$s-act-detects" "directive written ${t_directive} ms after the rogue began to swap" \
 	[ "$t_directive" -le 30000 ] 2>/dev/null
 first=$(tail -n +$((lines + 1)) "$dir/log" | grep -m 1 -E "^${L}rogue \(domid $rid\): [a-z-]+: directive")
 check_true "$s-act-prefer-fast-first" "first directive in act mode: '$first'" \
