@@ -134,7 +134,8 @@ e2e_systemd_inputs_hash()
 		echo "$E2E_SYSTEMD_RUNTIME"
 		echo "$E2E_SYSTEMD_BUILD"
 		find "$E2E_HERE/guest/systemd" "$E2E_HERE/guest/domu-serve.sh" \
-			"$E2E_HERE/guest/settle.sh" "$E2E_HERE/lib/systemd-image.sh" -type f |
+			"$E2E_HERE/guest/settle.sh" "$E2E_HERE/lib/systemd-image.sh" \
+			"$E2E_HERE/tools/set-rlimit.c" -type f |
 			sort | xargs sha256sum
 		e2e_systemd_project_debs "$E2E_DEB_PREV_DIR" | xargs sha256sum
 		e2e_systemd_project_debs "$E2E_DEB_DIR" | xargs sha256sum
@@ -311,6 +312,13 @@ e2e_build_systemd_image()
 		[ "$f" = busybox ] || ln -sf busybox "$stage/usr/lib/e2e/busybox/$f"
 	done
 	[ -e "$stage/bin/sh" ] || ln -s /usr/lib/e2e/busybox/busybox "$stage/bin/sh"
+	# set-rlimit: an administrator's limit on init (prlimit(2)); util-linux's prlimit(1) would
+	# bring 5 MB unpacked into an image Dom0 carries. Linked against the host's libc6, which is
+	# the image's (both Debian 12's).
+	mkdir -p "$stage/usr/local/bin"
+	cc -O2 -Wall -Wextra -Werror -o "$stage/usr/local/bin/set-rlimit" "$E2E_HERE/tools/set-rlimit.c" &&
+		strip --strip-unneeded "$stage/usr/local/bin/set-rlimit" ||
+		{ e2e_log "systemd image: cc tools/set-rlimit.c failed"; return 1; }
 	mkdir -p "$stage/e2e"
 	cp "$E2E_HERE/guest/domu-serve.sh" "$E2E_HERE/guest/settle.sh" "$stage/e2e/"
 	chmod 0755 "$stage"/e2e/*.sh

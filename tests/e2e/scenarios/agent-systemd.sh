@@ -1,5 +1,5 @@
 # e2e-timeout: 380
-# e2e-checks: 55
+# e2e-checks: 56
 # (A run takes about 86 s under TCG: boot to the rig's loop 11-20 s, to the agent's report 25-42 s,
 # the agent's upgrade with dpkg 8 s, a grow and a shrink for init's limits about 15 s, the purge
 # 12 s.)
@@ -29,8 +29,10 @@
 #   - busctl introspects and reads the agent on the system bus; Refresh works for root and is
 #     denied to nobody by the bus policy, which lets nobody read;
 #   - the journal holds the directive's structured entry (ACTION=, DIRECTIVE_SEQ=);
-#   - issue 13: init's RLIMIT_NPROC and RLIMIT_SIGPENDING follow a grow to 1024 MiB and a
-#     shrink to 512 MiB (what a guest booted at that size has);
+#   - issue 13: init's RLIMIT_NPROC and RLIMIT_SIGPENDING follow a grow to 1024 MiB (what a
+#     guest booted at that size has); an administrator then sets init's RLIMIT_SIGPENDING
+#     (tools/set-rlimit, prlimit(2)): after a shrink to 512 MiB RLIMIT_NPROC follows and the
+#     administrator's RLIMIT_SIGPENDING stays, and still stays after the agent's restart (6c);
 #   - issue 13: /metrics switched on by a drop-in and a restart, under the unit's hardening
 #     (AF_INET, IPAddressAllow=localhost): served on 127.0.0.1:9867, and the module's passes
 #     there are its stats/applies (a few seconds more);
@@ -286,9 +288,11 @@ check_true "$s-journal-directive-entry" "$(echo "$out" | tail -n 3 | tr '\n' ' '
 
 # ---- 6b. init's limits follow the balloon (issue 13) --------------------------------------------
 # Init's RLIMIT_NPROC and RLIMIT_SIGPENDING ("soft hard" from /proc/1/limits) after a grow to
-# 1024 MiB and a shrink to 512 MiB: half the threads-max of a guest booted at that size (golden
-# table), within threads_max's tolerance. (That an administrator's limit stays is checked by
-# agent/tests/io: the image has no prlimit(1) to set one.)
+# 1024 MiB: half the threads-max of a guest booted at that size (golden table), within
+# threads_max's tolerance. Then an administrator's RLIMIT_SIGPENDING on init, set with the
+# image's set-rlimit (tests/e2e/tools/set-rlimit.c: prlimit(2), as util-linux's prlimit(1),
+# which is not in the image, would), and a shrink to 512 MiB: RLIMIT_NPROC follows it (the
+# agent's sample after the shrink ran), RLIMIT_SIGPENDING keeps the administrator's value.
 init_limits() {
 	domu_run u-sd "awk '/^Max processes/ { print \"nproc\", \$3, \$4 }
 		/^Max pending signals/ { print \"sigpending\", \$4, \$5 }' /proc/1/limits"
@@ -327,11 +331,14 @@ limits=$(init_limits)
 info "$s init's limits at 1024 MiB: $(echo $limits)"
 check_init_limit "$s-init-nproc-grown" "$(limit_of "$limits" nproc)" 1024 1024
 check_init_limit "$s-init-sigpending-grown" "$(limit_of "$limits" sigpending)" 1024 1024
+# Neither the kernel's boot value nor the agent's last write, nor any size's formula value.
+admin_sigpending="4321 8642"
+info "$s set-rlimit 1 sigpending $admin_sigpending: was $(domu_run u-sd "/usr/local/bin/set-rlimit 1 sigpending $admin_sigpending 2>&1")"
 resize_and_follow 512
 limits=$(init_limits)
 info "$s init's limits at 512 MiB: $(echo $limits)"
 check_init_limit "$s-init-nproc-shrunk" "$(limit_of "$limits" nproc)" 512 1024
-check_init_limit "$s-init-sigpending-shrunk" "$(limit_of "$limits" sigpending)" 512 1024
+check_eq "$s-init-sigpending-admin-kept" "$(limit_of "$limits" sigpending)" "$admin_sigpending"
 
 # ---- 6c. /metrics (issue 13) -------------------------------------------------------------------
 # Off as shipped; a drop-in and a restart switch it on, as README says. busybox wget is the client.
@@ -353,6 +360,10 @@ wait_until 10 passes_shown
 out=$(metrics)
 check_true "$s-metrics-module-passes" "stats/applies $applies; $(echo "$out" | grep '^xenmemtune_module_passes_total')" \
 	has "$out" "^xenmemtune_module_passes_total $applies\$"
+# The restart above made a new agent, which read its last writes from /run: the administrator's
+# limit is still not its own.
+check_eq "$s-init-sigpending-admin-kept-restart" "$(limit_of "$(init_limits)" sigpending)" \
+	"$admin_sigpending"
 domu_run u-sd 'journalctl -b -u xen-memtuned --no-pager -o cat | grep -i metrics' |
 	sed 's/^/@@E2E INFO   | /'
 # The drop-in is the administrator's file, which a purge leaves (README): removed by hand here,
