@@ -186,9 +186,34 @@ e2e_systemd_dpkg()
 		HOME=/root LC_ALL=C dpkg --force-confdef --force-confold "$@" </dev/null
 }
 
-# Installs the project's packages into the image $1 as the header says: the older version, an
-# administrator's edit of agent.conf, then this tree's xen-memtune-dkms. The build-time packages
-# are linked in for the time it takes and taken out again: every file that is still the
+# This tree's module, built by DKMS for the guest kernel in the chroot of the image $1 but in a
+# DKMS tree of its own (the image's DKMS never sees it), packed by `dkms mktarball
+# --binaries-only` into $1/e2e/debs/xen-memtune-VERSION.dkms.tar.gz. $2 is this tree's
+# xen-memtune-dkms .deb, whose /usr/src is the source built.
+e2e_systemd_dkms_tarball()
+{
+	local stage=$1 deb=$2 work=/tmp/e2e-dkms ver rc=0
+
+	ver=$(dpkg-deb -f "$deb" Version)
+	rm -rf "$stage$work" && mkdir -p "$stage$work/tree" && dpkg-deb -x "$deb" "$stage$work/pkg" ||
+		return 1
+	chroot "$stage" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/e2e/busybox \
+		HOME=/root LC_ALL=C bash -c 'set -e
+		dkms() { /usr/sbin/dkms --sourcetree "$1/pkg/usr/src" --dkmstree "$1/tree" "${@:4}"; }
+		set -- "$1" "$2" "$3" -m xen-memtune -v "$2"
+		dkms "$@" add
+		dkms "$@" build -k "$3"
+		dkms "$@" mktarball -k "$3" --binaries-only --archive "$1/xen-memtune-$2.dkms.tar.gz"' \
+		- "$work" "$ver" "$E2E_KVER" </dev/null &&
+		cp "$stage$work/xen-memtune-$ver.dkms.tar.gz" "$stage/e2e/debs/" || rc=1
+	rm -rf "$stage$work"
+	return $rc
+}
+
+# Installs the project's packages into the image $1 as the header says: the older version and
+# an administrator's edit of agent.conf; this tree's packages, and its module built by DKMS
+# (e2e_systemd_dkms_tarball), go in /e2e/debs/ for the scenario. The build-time packages are
+# linked in for the time it takes and taken out again: every file that is still the
 # toolchain's own (same inode), then the directories only they had, once empty.
 e2e_systemd_install_project()
 {
@@ -217,12 +242,12 @@ e2e_systemd_install_project()
 		e2e_systemd_dpkg "$stage" -i $prev &&
 		echo "== agent.conf: max_lifetime_s = 3600 (the administrator's edit)" &&
 		sed -i 's/^max_lifetime_s = .*/max_lifetime_s = 3600/' "$stage/etc/xen-memtune/agent.conf" &&
-		echo "== dpkg -i /e2e/debs/${f##*/}" &&
-		e2e_systemd_dpkg "$stage" -i "/e2e/debs/${f##*/}"
+		echo "== ${f##*/}: dkms add, build, mktarball --binaries-only, apart" &&
+		e2e_systemd_dkms_tarball "$stage" "$f"
 	} >"$log" 2>&1 || rc=1
 	umount "$stage/proc" || { e2e_log "systemd image: cannot unmount $stage/proc"; return 1; }
 
-	rm -f "$stage/dev/null" "$stage/dev/fd" "$stage/e2e/debs/${f##*/}"
+	rm -f "$stage/dev/null" "$stage/dev/fd"
 	rm -rf "$stage/e2e/debs/prev"
 	# What is still the toolchain's: same path, same inode.
 	{

@@ -1,21 +1,21 @@
-# e2e-timeout: 380
-# e2e-checks: 56
+# e2e-timeout: 440
+# e2e-checks: 64
 # (A run takes about 86 s under TCG: boot to the rig's loop 11-20 s, to the agent's report 25-42 s,
 # the agent's upgrade with dpkg 8 s, a grow and a shrink for init's limits about 15 s, the purge
 # 12 s.)
 # Issue 3: the agent under systemd in a real Xen guest. A PV DomU boots a Debian 12 userland with
 # systemd as PID 1, udevd, journald and dbus-daemon (image: tests/e2e/lib/systemd-image.sh), with
 # the project's Debian packages installed by dpkg (issue 13): xen-memtune-dkms, memtunectl and
-# xen-memtuned of `make deb-prev`'s older version, then xen-memtune-dkms upgraded to `make deb`'s,
-# DKMS building the module on the host against this kernel's headers. Checks, each able to fail:
+# xen-memtuned of `make deb-prev`'s older version, DKMS building the module on the host against
+# this kernel's headers; the guest upgrades all three to `make deb`'s itself. Checks, each able
+# to fail:
 #   - systemd reaches "running"; systemd-detect-virt says xen;
 #   - the shipped udev rule loads xen_memtune and starts xen-memtuned.service (nothing else in
 #     the image loads the module; the package's postinst enabled the unit, as it does everywhere),
 #     which reaches READY (Type=notify, active) with the unit's hardening as shipped;
-#   - issue 13, the packages: dpkg installed the older version and upgraded the module's
-#     package (dpkg's log and database); DKMS holds the new version only, the old source and
-#     build are gone, and the module udev loaded is the one DKMS built for the new version; the
-#     agent that runs is the package's binary;
+#   - issue 13, the packages: dpkg installed the older version (dpkg's log and database); the
+#     module udev loaded is the one DKMS built for it, the only version DKMS holds; the agent
+#     that runs is the package's binary;
 #   - the upgrade of xen-memtuned and memtunectl in the running guest (`dpkg -i` of `make deb`'s):
 #     systemd restarts the agent exactly once, the administrator's agent.conf edit stays, and
 #     every installed file matches the packages but that edited conffile (dpkg --verify); all
@@ -33,6 +33,13 @@
 #     guest booted at that size has); an administrator then sets init's RLIMIT_SIGPENDING
 #     (tools/set-rlimit, prlimit(2)): after a shrink to 512 MiB RLIMIT_NPROC follows and the
 #     administrator's RLIMIT_SIGPENDING stays, and still stays after the agent's restart (6c);
+#   - issue 13: xen-memtune-dkms upgraded in the running guest at 512 MiB (`dpkg -i`, DKMS
+#     installing the module it built on the host: see 6c): dpkg and DKMS succeed from the
+#     binaries-only tarball (no build, nothing skipped); the postinst said "reloaded
+#     xen_memtune"; the loaded module is now the new version's build (another build-id), the
+#     only one DKMS holds, the old source and build gone; the operator's settle_ms made before
+#     is carried over; the module is idle with every managed value (owner and value) and
+#     threads-max as before; the agent restarted at most once and runs; dpkg's log has it;
 #   - issue 13: /metrics switched on by a drop-in and a restart, under the unit's hardening
 #     (AF_INET, IPAddressAllow=localhost): served on 127.0.0.1:9867, and the module's passes
 #     there are its stats/applies (a few seconds more);
@@ -42,10 +49,8 @@
 #   - issue 13: `dpkg --purge` of the three packages with the agent running stops it and leaves
 #     none of their files, no agent.conf, nothing in DKMS or the kernel's module tree, no unit
 #     enablement.
-# Not here: the module's reload on an upgrade of xen-memtune-dkms in a running guest. DKMS would
-# have to build the new module in the guest (gcc and the headers in the image, minutes of TCG):
-# the upgrade that rebuilds it happens in the image, on the host (tests/deb/check.sh checks
-# the postinst's reload path where DKMS can build).
+# Not here: DKMS building the module in the guest (gcc and the headers in the image, minutes of
+# TCG); tests/deb/check.sh runs the package's build path on a machine with headers.
 s=agent-systemd
 img=/images/domu-systemd.cpio.zst
 if [ ! -f "$img" ]; then
@@ -120,30 +125,36 @@ pkg_state() {
 		tr '\n' ';'
 }
 check_eq "$s-pkg-installed-older" "$(pkg_state)" \
-	"memtunectl installed $prev;xen-memtune-dkms installed $cur;xen-memtuned installed $prev;"
+	"memtunectl installed $prev;xen-memtune-dkms installed $prev;xen-memtuned installed $prev;"
 out=$(domu_run u-sd 'grep -E " (install|upgrade) " /var/log/dpkg.log')
 echo "$out" | sed 's/^/@@E2E INFO   | dpkg.log: /'
 check_true "$s-pkg-dpkg-log" "$(echo "$out" | tr '\n' ' ')" \
 	sh -c '. /e2e/lib.sh; has "$1" " install xen-memtuned:amd64 <none> $2$" &&
-		has "$1" " upgrade xen-memtune-dkms:all $2 $3$"' - "$out" "$prev" "$cur"
+		has "$1" " install xen-memtune-dkms:all <none> $2$"' - "$out" "$prev"
 # dkms's stderr: its own check for /proc (`[ -e <(echo) ]`) can leave "echo: write error: Broken
 # pipe" there, a race of the echo with the test that never reads it.
 dkms_status() { domu_run u-sd '/usr/sbin/dkms status 2>/dev/null'; }
-check_eq "$s-pkg-dkms-new-version-only" "$(dkms_status)" \
-	"xen-memtune/$cur, $kver, x86_64: installed"
-out=$(domu_run u-sd "ls /usr/src /var/lib/dkms/xen-memtune 2>&1")
-check_true "$s-pkg-dkms-old-gone" "$(echo "$out" | tr '\n' ' ')" \
-	sh -c '. /e2e/lib.sh; ! has "$1" "$2" && has "$1" "^xen-memtune-$3$"' - "$out" "$prev" "$cur"
-# The loaded module is the file DKMS installed for this kernel (its GNU build-id note, which
-# differs between builds in different directories, is in the file), the one it built for $cur.
+# loaded_module VERSION: the loaded module's GNU build-id note (which differs between builds in
+# different directories), then whether the file DKMS installed for this kernel holds it, whether
+# that file is the one DKMS built for VERSION, and whether modules.dep has it: "note HEX", "1",
+# "same", "1" when the loaded module is DKMS's build of VERSION.
 ko=/lib/modules/$kver/updates/dkms/xen_memtune.ko
-out=$(domu_run u-sd "note=\$(od -An -tx1 -v /sys/module/xen_memtune/notes/.note.gnu.build-id | tr -d ' \n')
-	echo \"note \$note\"; od -An -tx1 -v $ko | tr -d ' \n' | grep -c \"\$note\"
-	cmp $ko /var/lib/dkms/xen-memtune/$cur/$kver/x86_64/module/xen_memtune.ko && echo same
-	grep -c '^updates/dkms/xen_memtune.ko:' /lib/modules/$kver/modules.dep" 2>&1)
-check_true "$s-pkg-module-built-by-dkms" "build-id note, in the file; cmp; modules.dep: $(echo "$out" | tr '\n' ' ')" \
-	sh -c '[ "$(printf "%s\n" "$1" | sed -n "2,4p" | tr "\n" " ")" = "1 same 1 " ] &&
-		printf "%s\n" "$1" | grep -qE "^note [0-9a-f]{40,}$"' - "$out"
+loaded_module() {
+	domu_run u-sd "note=\$(od -An -tx1 -v /sys/module/xen_memtune/notes/.note.gnu.build-id | tr -d ' \n')
+		echo \"note \$note\"; od -An -tx1 -v $ko | tr -d ' \n' | grep -c \"\$note\"
+		cmp $ko /var/lib/dkms/xen-memtune/$1/$kver/x86_64/module/xen_memtune.ko && echo same
+		grep -c '^updates/dkms/xen_memtune.ko:' /lib/modules/$kver/modules.dep" 2>&1
+}
+# check_loaded_module CHECK VERSION: the loaded module is the one DKMS built for VERSION, and
+# DKMS holds that version only.
+check_loaded_module() {
+	local out=$(loaded_module "$2") status=$(dkms_status)
+	check_true "$1" "build-id note, in the file; cmp; modules.dep: $(echo "$out" | tr '\n' ' '); dkms status: $status" \
+		sh -c '[ "$(printf "%s\n" "$1" | sed -n "2,4p" | tr "\n" " ")" = "1 same 1 " ] &&
+			printf "%s\n" "$1" | grep -qE "^note [0-9a-f]{40,}$" && [ "$2" = "$3" ]' - \
+		"$out" "$status" "xen-memtune/$2, $kver, x86_64: installed"
+}
+check_loaded_module "$s-pkg-module-older-built-by-dkms" "$prev"
 out=$(domu_run u-sd "readlink /proc/\$(systemctl show -p MainPID --value xen-memtuned.service)/exe;
 	$dpkg -S /usr/sbin/xen-memtuned 2>&1")
 check_eq "$s-pkg-agent-from-package" "$(echo "$out" | tr '\n' ' ')" \
@@ -165,7 +176,7 @@ jobs1=$(unit_jobs)
 info "$s unit started/stopped jobs and MainPID: before $jobs0, after $jobs1"
 check_true "$s-pkg-upgraded" "$(echo "$out" | tail -n 1); $(pkg_state)" \
 	sh -c '[ "$(printf "%s\n" "$1" | tail -n 1)" = "dpkg rc 0" ] && [ "$2" = "$3" ]' - \
-	"$out" "$(pkg_state)" "memtunectl installed $cur;xen-memtune-dkms installed $cur;xen-memtuned installed $cur;"
+	"$out" "$(pkg_state)" "memtunectl installed $cur;xen-memtune-dkms installed $prev;xen-memtuned installed $cur;"
 # Once: one stop and one start more (a restart job logs both), a new main process, active again.
 active=$(domu_run u-sd 'systemctl is-active xen-memtuned.service')
 check_true "$s-pkg-upgrade-restarted-once" "started stopped MainPID: $jobs0 -> $jobs1, $active" \
@@ -340,7 +351,68 @@ info "$s init's limits at 512 MiB: $(echo $limits)"
 check_init_limit "$s-init-nproc-shrunk" "$(limit_of "$limits" nproc)" 512 1024
 check_eq "$s-init-sigpending-admin-kept" "$(limit_of "$limits" sigpending)" "$admin_sigpending"
 
-# ---- 6c. /metrics (issue 13) -------------------------------------------------------------------
+# ---- 6c. xen-memtune-dkms upgraded in the running guest: the module reloads (issue 13) -------
+# At 512 MiB, where the values the module manages are not the boot's (768 MiB): its postinst's
+# reload_module() has the old module restore them and the new one apply them again. The guest
+# has neither a compiler nor kernel headers: this tree's module comes built by DKMS on the host
+# for this kernel, as DKMS's binaries-only tarball (`dkms mktarball --binaries-only`, the image
+# builder), put where Debian's DKMS postinst (/usr/lib/dkms/common.postinst, which dh_dkms's
+# postinst runs) loads one from: /usr/share/xen-memtune-dkms/xen-memtune-VERSION.dkms.tar.gz;
+# it runs `dkms ldtarball` on it, finds the module built and only installs it. (A `dkms
+# ldtarball` by hand before dpkg would not do: that postinst first removes whatever DKMS holds of
+# the version it installs, then finds no headers to build it with.)
+sysd=/sys/kernel/xen_memtune
+# Each managed value as the module sees it ("name owner value"), and the sysctl itself.
+managed_values() {
+	domu_run u-sd "for t in $sysd/tunables/*; do echo \"\${t##*/} \$(cat \$t/owner) \$(cat \$t/value)\"; done
+		echo \"threads-max \$(cat /proc/sys/kernel/threads-max)\""
+}
+module_state() { domu_run u-sd "cat $sysd/state"; }
+module_idle() { [ "$(module_state)" = idle ]; }
+wait_until 30 module_idle
+values0=$(managed_values)
+note0=$(loaded_module "$prev" | sed -n 's/^note //p')
+# An operator's setting, which the reload carries over: settle_ms (default 250).
+settle=$(($(domu_run u-sd "cat $sysd/settle_ms") + 50))
+domu_run u-sd "echo $settle >$sysd/settle_ms"
+jobs0=$(unit_jobs)
+t1=$(now_ms)
+out=$(domu_run u-sd "mkdir -p /usr/share/xen-memtune-dkms &&
+	cp /e2e/debs/xen-memtune-$cur.dkms.tar.gz /usr/share/xen-memtune-dkms/ &&
+	$dpkg -i /e2e/debs/xen-memtune-dkms_*.deb 2>&1; echo \"dpkg rc \$?\"
+	rm -rf /usr/share/xen-memtune-dkms" 240)
+say "TIME $s dpkg-upgrade-dkms $(($(now_ms) - t1))"
+echo "$out" | sed 's/^/@@E2E INFO   | /'
+check_true "$s-pkg-dkms-upgraded" "$(echo "$out" | tail -n 1); $(pkg_state)" \
+	sh -c '[ "$(printf "%s\n" "$1" | tail -n 1)" = "dpkg rc 0" ] && [ "$2" = "$3" ]' - \
+	"$out" "$(pkg_state)" "memtunectl installed $cur;xen-memtune-dkms installed $cur;xen-memtuned installed $cur;"
+# DKMS installed the module from the tarball (no build), and the postinst swapped it in.
+check_true "$s-pkg-dkms-reloaded" "$(echo "$out" | grep -E 'tarball|xen-memtune-dkms:|Building|skipped' | tr '\n' ' ')" \
+	sh -c '. /e2e/lib.sh; has "$1" "^Loading tarball for xen-memtune-$2$" &&
+		has "$1" "^xen-memtune-dkms: reloaded xen_memtune$" && ! has "$1" "skipped"' - "$out" "$cur"
+check_loaded_module "$s-pkg-module-newer-built-by-dkms" "$cur"
+note1=$(loaded_module "$cur" | sed -n 's/^note //p')
+check_true "$s-pkg-module-swapped" "build-id note before $note0, after $note1" \
+	sh -c '[ -n "$1" ] && [ -n "$2" ] && [ "$1" != "$2" ]' - "$note0" "$note1"
+check_eq "$s-module-reload-keeps-settle-ms" "$(domu_run u-sd "cat $sysd/settle_ms")" "$settle"
+wait_until 30 module_idle
+check_eq "$s-module-reload-idle" "$(module_state)" idle
+values1=$(managed_values)
+echo "$values1" | grep -E '^(threads_max|threads-max|file_max|min_free_kbytes) ' | sed 's/^/@@E2E INFO   | after the reload: /'
+check_true "$s-module-reload-keeps-values" "changed: $(printf '%s\n' "$values0" "$values1" | sort | uniq -u | tr '\n' ';')" \
+	[ "$values0" = "$values1" ]
+jobs1=$(unit_jobs)
+active=$(domu_run u-sd 'systemctl is-active xen-memtuned.service')
+info "$s unit started/stopped jobs and MainPID across the module's reload: before $jobs0, after $jobs1"
+check_true "$s-module-reload-agent-at-most-one-restart" "started stopped MainPID: $jobs0 -> $jobs1, $active" \
+	sh -c 'set -- $1 $2 $3; [ "$4" -le $(($1 + 1)) ] && [ "$7" = active ]' - "$jobs0" "$jobs1" "$active"
+out=$(domu_run u-sd 'grep -E " upgrade xen-memtune-dkms" /var/log/dpkg.log')
+check_true "$s-pkg-dpkg-log-upgrade" "$out" has "$out" " upgrade xen-memtune-dkms:all $prev $cur\$"
+out=$(domu_run u-sd "ls /usr/src /var/lib/dkms/xen-memtune 2>&1")
+check_true "$s-pkg-dkms-old-gone" "$(echo "$out" | tr '\n' ' ')" \
+	sh -c '. /e2e/lib.sh; ! has "$1" "$2" && has "$1" "^xen-memtune-$3$"' - "$out" "$prev" "$cur"
+
+# ---- 6d. /metrics (issue 13) -------------------------------------------------------------------
 # Off as shipped; a drop-in and a restart switch it on, as README says. busybox wget is the client.
 out=$(domu_run u-sd 'mkdir -p /etc/xen-memtune/agent.conf.d &&
 	printf "[metrics]\nlisten = 127.0.0.1:9867\n" >/etc/xen-memtune/agent.conf.d/50-metrics.conf &&
