@@ -32,7 +32,7 @@
 #   - issue 13: init's RLIMIT_NPROC and RLIMIT_SIGPENDING follow a grow to 1024 MiB (what a
 #     guest booted at that size has); an administrator then sets init's RLIMIT_SIGPENDING
 #     (tools/set-rlimit, prlimit(2)): after a shrink to 512 MiB RLIMIT_NPROC follows and the
-#     administrator's RLIMIT_SIGPENDING stays, and still stays after the agent's restart (6c);
+#     administrator's RLIMIT_SIGPENDING stays, and still stays after the agent's restart (6d);
 #   - issue 13: xen-memtune-dkms upgraded in the running guest at 512 MiB (`dpkg -i`, DKMS
 #     installing the module it built on the host: see 6c): dpkg and DKMS succeed from the
 #     binaries-only tarball (no build, nothing skipped); the postinst said "reloaded
