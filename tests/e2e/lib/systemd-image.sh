@@ -29,9 +29,10 @@
 # dkms itself stays (its prerm runs `dkms remove` on a purge), outside its dependencies.
 #
 # The order is an upgrade: the three guest packages built as $E2E_DEB_PREV_VERSION (`make
-# deb-prev`, the same tree) are installed, agent.conf is edited as an administrator would, and
-# xen-memtune-dkms is upgraded to this tree's version (DKMS removes the old build and builds the
-# new one for the guest kernel). xen-memtuned and memtunectl stay at the older version: the
+# deb-prev`, the same tree) are installed and agent.conf is edited as an administrator would;
+# this tree's xen-memtune-dkms is not installed but its module built apart, as DKMS's
+# binaries-only tarball (e2e_systemd_dkms_tarball), which the scenario's upgrade in the guest
+# installs. xen-memtuned and memtunectl stay at the older version too: the
 # scenario upgrades them in the running guest (/e2e/debs/), where systemd restarts the agent,
 # and purges all three at its end.
 
@@ -40,9 +41,9 @@
 # libcpp-httplib0.11 for /metrics);
 # dpkg (and ldconfig, which it wants in PATH), with perl-base, init-system-helpers
 # (deb-systemd-helper, deb-systemd-invoke) and bash
-# (dkms) for the maintainer scripts.
+# (dkms) for the maintainer scripts; dash, Debian's /bin/sh, which runs them.
 E2E_SYSTEMD_PACKAGES="systemd udev dbus kmod xenstore-utils libxenstore4 libinih1 libfmt9 libstdc++6
-libcpp-httplib0.11 dpkg libc-bin perl-base init-system-helpers bash"
+libcpp-httplib0.11 dpkg libc-bin perl-base init-system-helpers bash dash"
 # Pulled in for maintainer scripts of the userland, which never run here (perl via usrmerge,
 # debconf, adduser/passwd), or unused: left out to keep the image small.
 E2E_SYSTEMD_SKIP='perl|perl-modules-.*|libperl.*|lib.*-perl|usrmerge|debconf|adduser|passwd|libdb5\.3|libgdbm.*|libsemanage.*|libsepol2|dmsetup'
@@ -329,14 +330,17 @@ e2e_build_systemd_image()
 		"$stage"/usr/lib/x86_64-linux-gnu/gconv "$stage"/lib/udev/hwdb.d
 
 	# busybox: the rig's command loop (domu-serve.sh), the commands Dom0 sends and the
-	# maintainer scripts' tools beyond Debian's own binaries in PATH; /bin/sh too (no dash).
+	# maintainer scripts' tools beyond Debian's own binaries in PATH.
 	mkdir -p "$stage/usr/lib/e2e/busybox"
 	cp /bin/busybox "$stage/usr/lib/e2e/busybox/busybox"
 	for f in $(/bin/busybox --list); do
 		# busybox-static lists itself as an applet.
 		[ "$f" = busybox ] || ln -sf busybox "$stage/usr/lib/e2e/busybox/$f"
 	done
-	[ -e "$stage/bin/sh" ] || ln -s /usr/lib/e2e/busybox/busybox "$stage/bin/sh"
+	# /bin/sh is dash, as dash's postinst makes it on Debian: maintainer scripts run under it.
+	# (Busybox sh runs its own applets before PATH: xen-memtune-dkms's postinst would get
+	# busybox's modinfo, which has no -k, and never reload the module.)
+	ln -sf dash "$stage/bin/sh"
 	# set-rlimit: an administrator's limit on init (prlimit(2)); util-linux's prlimit(1) would
 	# bring 5 MB unpacked into an image Dom0 carries. Linked against the host's libc6, which is
 	# the image's (both Debian 12's).
