@@ -8,7 +8,8 @@
 #   /bench/*.sh     guest-side helpers (bench/guest/)
 #   /bench/params   the run's parameters (BENCH_* variables)
 #   /e2e/scenarios/bench-*.sh   the Dom0 side (bench/scenarios/), run by the rig's dom0-run.sh
-#   /opt/memtune/xen-memtuned, memtunectl   the agent and CLI with their libraries
+#   /opt/memtune/xen-memtuned, memtunectl, xen-memtune-arbiter   the agent, CLI and Dom0 arbiter
+#               with their libraries
 #
 # Layout under $BENCH_DIR (build/bench):
 #   rig/        the rig's own images (its E2E_DIR), cached as the rig caches them
@@ -71,7 +72,7 @@ bench_build_images()
 	chmod 0755 "$E2E_STAGE"/bench/*.sh
 	env | grep '^BENCH_[A-Z_]*=' | grep -v '^BENCH_\(DIR\|HERE\)=' | sed "s/=\(.*\)/='\1'/" \
 		>"$E2E_STAGE/bench/params"
-	for f in xen-memtuned memtunectl; do
+	for f in xen-memtuned memtunectl xen-memtune-arbiter; do
 		f=$(bench_agent_binary "$f")
 		[ -n "$f" ] || continue
 		e2e_copy_binary "$f" "/opt/memtune/$(basename "$f")"
