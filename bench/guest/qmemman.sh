@@ -89,7 +89,8 @@ run()
 	shift
 	while :; do
 		lines=$(guest_lines "$@")
-		free=$(($(xl info 2>/dev/null | awk '$1 == "free_memory" { print $3 }') * MIB))
+		free=$(xl info 2>/dev/null | awk '$1 == "free_memory" { print $3 }')
+		free=$((${free:-0} * MIB))
 		if [ "$(echo "$lines" | grep -c .)" = $# ] && [ "$free" -gt 0 ]; then
 			out=$(echo "$lines" | plan "$reserve" "$free")
 			moves=$(echo "$out" | awk '$1 == "moves" { print $2 }')

@@ -85,13 +85,13 @@ hog_work()
 			END { print (mib == \"\" ? \"-\" : mib), n + 0 }" /tmp/hog.log' 30
 }
 
-# oom_all: the OOM killer's lines in all three guests, summed.
+# oom_all: the OOM killer's kills in all three guests, summed.
 oom_all()
 {
 	local g n sum=0
 
 	for g in rogue nbr donor; do
-		n=$(oom_kills "$g")
+		n=$(oom_kills "$g" "killed process")
 		sum=$((sum + ${n:-0}))
 	done
 	echo "$sum"
@@ -129,8 +129,8 @@ balloons_at_start()
 		END { exit !(near("rogue", 256) && near("nbr", 128) && near("donor", 384)) }'
 }
 
-# reset ARM: back to the start after ARM, and checked; prints "<ok|not> <seconds>" (what was not
-# back on an INFO line).
+# reset ARM: back to the start after ARM, and checked: reset_ok (ok or not; what was not back
+# on an INFO line) and reset_s (seconds it took).
 reset()
 {
 	local t0 st
@@ -158,7 +158,8 @@ reset()
 	# The throttle queue drained: the rogue's backend quiet for 2 s.
 	wait_until 30 sh -c "a=\$(cat $vbd/wr_req $vbd/rd_req); sleep 2; [ \"\$a\" = \"\$(cat $vbd/wr_req $vbd/rd_req)\" ]"
 	[ "${st%% *}" = ok ] || info "$s: not back to the start: ${st#* }"
-	echo "${st%% *} $((($(now_ms) - t0) / 1000))"
+	reset_ok=${st%% *}
+	reset_s=$((($(now_ms) - t0) / 1000))
 }
 
 # or_dash KEY TEXT: value KEY TEXT, "-" when there is none.
@@ -179,16 +180,17 @@ arms_run=0
 run_arm()
 {
 	local r="$1" order="$2" arm="${3%-*}" setting=- len=60 s0 s1 s2 t_hog w1 w2 win work oom0 oom1
-	local tch rst
+	local tch
 
 	case $3 in *-*) setting=${3#*-} ;; esac
 	oom0=$(oom_all)
+	# The targets from the balancer's start: what it does before the hog counts too.
+	(while :; do echo "$(targets)"; sleep 1; done) >"$dir/targets" 2>/dev/null &
+	tsampler=$!
 	if [ "$arm" = qmemman ] || [ "$arm" = arbiter ]; then
 		balancer_start "$arm" "$setting"
 		sleep 10
 	fi
-	(while :; do echo "$(targets)"; sleep 1; done) >"$dir/targets" 2>/dev/null &
-	tsampler=$!
 	s0=$(snap)
 	t_hog=${s0%% *}
 	if [ "$arm" = idle ]; then
@@ -223,13 +225,13 @@ run_arm()
 			if (max == "" || $1 > max) max = $1; if (min == "" || $3 < min) min = $3 }
 		END { print n + 0, (max == "" ? "-" : max), (min == "" ? "-" : min) }' "$dir/targets")
 	oom1=$(oom_all)
-	rst=$(reset "$arm")
-	[ "${rst%% *}" = ok ] || resets_failed=$((resets_failed + 1))
+	reset "$arm"
+	[ "$reset_ok" = ok ] || resets_failed=$((resets_failed + 1))
 	arms_run=$((arms_run + 1))
 	say "BENCH $b row $r $setting $arm $order $(or_dash p50 "$w1") $(or_dash p99 "$w1") $(or_dash n "$w1")" \
 		"$(or_dash p50 "$w2") $(or_dash p99 "$w2") $(or_dash n "$w2") $work" \
 		"$(echo "$s0 $s2" | awk '{ n = NF / 2; printf "%d %d", ($(4 + n) - $4) / 2, ($(5 + n) - $5) / 2 }')" \
-		"$(or_dash vda-util "$win") $(or_dash dom0-steal "$win") $tch $((oom1 - oom0)) $rst"
+		"$(or_dash vda-util "$win") $(or_dash dom0-steal "$win") $tch $((oom1 - oom0)) $reset_ok $reset_s"
 }
 
 # ---- the arms, interleaved -------------------------------------------------------------------

@@ -152,5 +152,6 @@ at_most() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && a + 0 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 # mark WHAT: a line in the record, in seconds since t_start.
 mark() { info "$s at $((($(now_ms) - t_start) / 1000)) s: $1"; }
-# oom_kills GUEST: the OOM killer's lines in the guest's kernel log.
-oom_kills() { domu_run "$1" 'dmesg | grep -ciE "out of memory|oom-kill|killed process"'; }
+# oom_kills GUEST [REGEX]: the OOM killer's lines in the guest's kernel log (all of them, or
+# those matching REGEX: "killed process" is one a kill).
+oom_kills() { domu_run "$1" "dmesg | grep -ciE '${2:-out of memory|oom-kill|killed process}'"; }
