@@ -182,11 +182,10 @@ resets_failed=0
 arms_run=0
 run_arm()
 {
-	local r="$1" order="$2" arm="${3%-*}" setting=- len=60 s0 s1 s2 t_hog w1 w2 win work oom0 oom1
-	local tch
+	local r="$1" order="$2" arm="${3%-*}" setting=- len=60 s0 s1 s2 t_hog w1 w2 win work
+	local tch oom
 
 	case $3 in *-*) setting=${3#*-} ;; esac
-	oom0=$(oom_all)
 	# The targets from the balancer's start: what it does before the hog counts too.
 	(while :; do echo "$(targets)"; sleep 1; done) >"$dir/targets" 2>/dev/null &
 	tsampler=$!
@@ -227,14 +226,17 @@ run_arm()
 	tch=$(awk 'NF == 3 { for (i = 1; i <= 3; i++) { if (NR > 1 && $i != p[i]) n++; p[i] = $i }
 			if (max == "" || $1 > max) max = $1; if (min == "" || $3 < min) min = $3 }
 		END { print n + 0, (max == "" ? "-" : max), (min == "" ? "-" : min) }' "$dir/targets")
-	oom1=$(oom_all)
+	[ -n "$tch" ] || tch="- - -"
+	# OOM kills since the end of the arm before (the reset kills nothing).
+	oom=$(oom_all)
 	reset "$arm"
 	[ "$reset_ok" = ok ] || resets_failed=$((resets_failed + 1))
 	arms_run=$((arms_run + 1))
 	say "BENCH $b row $r $setting $arm $order $(or_dash p50 "$w1") $(or_dash p99 "$w1") $(or_dash n "$w1")" \
 		"$(or_dash p50 "$w2") $(or_dash p99 "$w2") $(or_dash n "$w2") $work" \
 		"$(echo "$s0 $s2" | awk '{ n = NF / 2; printf "%d %d", ($(4 + n) - $4) / 2, ($(5 + n) - $5) / 2 }')" \
-		"$(or_dash vda-util "$win") $(or_dash dom0-steal "$win") $tch $((oom1 - oom0)) $reset_ok $reset_s"
+		"$(or_dash vda-util "$win") $(or_dash dom0-steal "$win") $tch $((oom - oom_before)) $reset_ok $reset_s"
+	oom_before=$oom
 }
 
 # ---- the arms, interleaved -------------------------------------------------------------------
@@ -242,6 +244,7 @@ set -- idle none qmemman-spare arbiter-spare qmemman-tight arbiter-tight
 narms=$#
 arms="$*"
 info "$s: start state: $(at_start)"
+oom_before=$(oom_all)
 for r in $(seq "$reps"); do
 	# Rotated by one every repetition: each arm in each place of the order.
 	order=$(echo "$arms" | awk -v k=$(((r - 1) % narms)) '{ for (i = 0; i < NF; i++) printf "%s ", $((i + k) % NF + 1) }')
