@@ -427,12 +427,14 @@ def rogue(res):
             "swap-mode normal, the rogue's swap empty).", "",
             "Neighbour latency: p50 and p99 of its reads over 0-30 s and 30-60 s after the hog's "
             "start (ms; / idle: that p50 over the same repetition's idle p50, the goal of issue 16 "
-            "being at most 1.3 within 30 s). Work: MiB the hog wrote in its 60 s. Disk swap: "
+            "being at most 1.3 within 30 s). Work: the memory the hog swept in its 60 s, GiB (it "
+            "writes one word into each 4 KiB page of its 320 MiB in turn; `memory-hog` counts the "
+            "pages and prints them on SIGTERM). Disk swap: "
             "the rogue's blkback sectors read / written over the arm (MiB). Target changes: of "
             "the three guests' `memory/target`, sampled each second. Cells: median (min-max) "
             "over the repetitions.", "",
             "| arm | p50 0-30 s | p50 30-60 s | p50 / idle 0-30 s | p50 / idle 30-60 s | "
-            "30-60 s within 1.3x idle | p99 0-30 s | p99 30-60 s | work (MiB) | disk swap read "
+            "30-60 s within 1.3x idle | p99 0-30 s | p99 30-60 s | work (GiB) | disk swap read "
             "/ written (MiB) | target changes | OOM kills | reset ok |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     idle = {a["rep"]: number(a["p50_0_30_ms"]) for a in res.arms if a["arm"] == "idle"}
@@ -459,7 +461,7 @@ def rogue(res):
                  spread(vs_idle(rows, "p50_0_30_ms")) if arm != "idle" else "1",
                  spread(ratio2), goal if arm != "idle" else "-",
                  spread(col(rows, "p99_0_30_ms")), spread(col(rows, "p99_30_60_ms")),
-                 spread(col(rows, "hog_mib")), swap if arm != "idle" else "-",
+                 spread(col(rows, "hog_mib", 1 / 1024)), swap if arm != "idle" else "-",
                  spread(col(rows, "target_changes")), str(sum(col(rows, "oom_kills"))),
                  f"{sum(1 for r in rows if r['reset_ok'] == 'ok')} of {len(rows)}"]
         out.append(f"| {label} | " + " | ".join(cells) + " |")
