@@ -18,7 +18,7 @@ import statistics
 import subprocess
 import sys
 
-BENCHES = ("latency", "grow", "shrink", "agent")
+BENCHES = ("latency", "grow", "shrink", "agent", "rogue")
 
 
 class Results:
@@ -27,6 +27,9 @@ class Results:
     def __init__(self, path):
         self.meta = {}
         self.rows = []
+        # A file of one row per arm run (its "# columns" header, rogue.tsv): self.arms, dicts.
+        self.arms = []
+        header = None
         with open(path) as f:
             for line in f:
                 line = line.rstrip("\n")
@@ -36,10 +39,17 @@ class Results:
                         self.meta[key] = value
                     continue
                 cols = line.split("\t")
-                if len(cols) != 4 or cols[0] == "rep":
+                if cols[0] == "rep":
+                    header = cols
+                    continue
+                if header and len(header) != 4:
+                    if len(cols) == len(header):
+                        self.arms.append(dict(zip(header, cols)))
+                    continue
+                if len(cols) != 4:
                     continue
                 self.rows.append((int(cols[0]), cols[1], cols[2], cols[3]))
-        self.reps = sorted({r for r, _, _, _ in self.rows})
+        self.reps = sorted({r for r, _, _, _ in self.rows} | {int(a["rep"]) for a in self.arms})
 
     def values(self, arm, metric):
         """Every value of METRIC in ARM, in rep order (several a rep for a latency)."""
@@ -389,6 +399,75 @@ def agent(res):
     return out
 
 
+# ---- rogue ------------------------------------------------------------------------------
+ROGUE_ARMS = (("idle", "-", "idle (no hog)"), ("none", "-", "hog, nothing balances"),
+              ("qmemman", "spare", "hog + qmemman-style, spare RAM"),
+              ("arbiter", "spare", "hog + arbiter, spare RAM"),
+              ("qmemman", "tight", "hog + qmemman-style, tight RAM"),
+              ("arbiter", "tight", "hog + arbiter, tight RAM"))
+
+
+def rogue(res):
+    m = res.meta
+    out = provenance(res, "rogue")
+    out += ["", "The rig of `arbiter-rogue` (`tests/e2e/guest/rogue-lib.sh`): Dom0's disk limited by "
+            f"QEMU to 100 IOPS and 4 MiB/s, one partition per guest through blkback; guests {m.get('guests-mib', '?')} "
+            "MiB; the rogue swaps to its disk (priority 20) and to zram (256 MiB, priority 10), the "
+            "neighbour reads 4 KiB at random offsets of its disk, O_DIRECT, 20 a second. Six arms in "
+            "one boot, their order rotated by one each repetition: idle (30 s, no hog), and "
+            "`memory-hog 320` in the rogue for 60 s with nothing balancing, with "
+            "`bench/guest/qmemman.sh` (qmemman's published formula: pref = max(1.3 x used, 200 MiB), "
+            "used counting swap in use; surplus in proportion to pref; acts on moves over 150 MiB), "
+            "or with `xen-memtune-arbiter` in act mode; each balancer started 10 s before the hog. "
+            f"Spare RAM: the host's free memory ({int(number(m.get('host-free-kb', 0)) or 0) // 1024} MiB) "
+            "above the arbiter's default reserve of 256 MiB is the balancers' to give; tight RAM: "
+            "all of it but 64 MiB is reserved, so memory must come from the donor. The setting "
+            "changes nothing without a balancer: idle and none run once a repetition. Between "
+            "arms everything is put back and checked (targets and balloons at the start sizes, "
+            "swap-mode normal, the rogue's swap empty).", "",
+            "Neighbour latency: p50 and p99 of its reads over 0-30 s and 30-60 s after the hog's "
+            "start (ms; / idle: that p50 over the same repetition's idle p50, the goal of issue 16 "
+            "being at most 1.3 within 30 s). Work: the memory the hog swept in its 60 s, GiB (it "
+            "writes one word into each 4 KiB page of its 320 MiB in turn; `memory-hog` counts the "
+            "pages and prints them on SIGTERM). Disk swap: "
+            "the rogue's blkback sectors read / written over the arm (MiB). Target changes: of "
+            "the three guests' `memory/target`, sampled each second. Cells: median (min-max) "
+            "over the repetitions.", "",
+            "| arm | p50 0-30 s | p50 30-60 s | p50 / idle 0-30 s | p50 / idle 30-60 s | "
+            "30-60 s within 1.3x idle | p99 0-30 s | p99 30-60 s | work (GiB) | disk swap read "
+            "/ written (MiB) | target changes | OOM kills | reset ok |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    idle = {a["rep"]: number(a["p50_0_30_ms"]) for a in res.arms if a["arm"] == "idle"}
+
+    def col(rows, key, scale=1.0):
+        return numbers([r[key] for r in rows], scale)
+
+    def vs_idle(rows, key):
+        xs = []
+        for r in rows:
+            x, i = number(r[key]), idle.get(r["rep"])
+            if x is not None and i:
+                xs.append(x / i)
+        return xs
+
+    for arm, setting, label in ROGUE_ARMS:
+        rows = [a for a in res.arms if a["arm"] == arm and a["setting"] == setting]
+        if not rows:
+            continue
+        ratio2 = vs_idle(rows, "p50_30_60_ms")
+        goal = f"{sum(1 for x in ratio2 if x <= 1.3)} of {len(ratio2)}" if ratio2 else "-"
+        swap = f"{spread(col(rows, 'swap_rd_kib', 1 / 1024))} / {spread(col(rows, 'swap_wr_kib', 1 / 1024))}"
+        cells = [spread(col(rows, "p50_0_30_ms")), spread(col(rows, "p50_30_60_ms")),
+                 spread(vs_idle(rows, "p50_0_30_ms")) if arm != "idle" else "1",
+                 spread(ratio2), goal if arm != "idle" else "-",
+                 spread(col(rows, "p99_0_30_ms")), spread(col(rows, "p99_30_60_ms")),
+                 spread(col(rows, "hog_mib", 1 / 1024)), swap if arm != "idle" else "-",
+                 spread(col(rows, "target_changes")), str(sum(col(rows, "oom_kills"))),
+                 f"{sum(1 for r in rows if r['reset_ok'] == 'ok')} of {len(rows)}"]
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    return out
+
+
 def tables(name, res, plots):
     if name == "latency":
         return latency(res)
@@ -396,6 +475,8 @@ def tables(name, res, plots):
         return grow(res)
     if name == "shrink":
         return shrink(res, plots)
+    if name == "rogue":
+        return rogue(res)
     return agent(res)
 
 

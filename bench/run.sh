@@ -1,11 +1,12 @@
 #!/bin/bash
-# make bench: the benchmarks of issues 5 and 14, on real Xen 4.17 in QEMU (the e2e rig's images
+# make bench: the benchmarks of issues 5, 14 and 16, on real Xen 4.17 in QEMU (the e2e rig's images
 # and helpers). Each benchmark runs its arms interleaved (without, with, native, without, ...)
 # BENCH_REPS times, all in one Xen boot. Writes the raw results, one small TSV file per benchmark,
 # and the tables made from them (bench/report.py); never passes or fails on a number (the exit
 # status says only whether the rig ran).
 #
-#   BENCH_SCENARIOS=latency,grow,shrink,agent   what to run (default: all four, in that order)
+#   BENCH_SCENARIOS=latency,grow,shrink,agent,rogue   what to run (default: all five, in that
+#                        order; rogue boots with the throttled Dom0 disk of its # e2e-needs)
 #   BENCH_REPS=N         repetitions of each benchmark's arms (default 5)
 #   BENCH_CYCLES=N       resize cycles per arm and rep of the latency benchmark (default 10; each
 #                        cycle is two resizes of 1-4 s under TCG)
@@ -76,7 +77,7 @@ fi
 load_sampler=$!
 trap 'e2e_kill_qemu; kill $load_sampler 2>/dev/null' EXIT
 
-list=${BENCH_SCENARIOS:-latency,grow,shrink,agent}
+list=${BENCH_SCENARIOS:-latency,grow,shrink,agent,rogue}
 run=""
 for b in $(echo "$list" | tr ',' ' '); do
 	[ -f "$BENCH_HERE/scenarios/bench-$b.sh" ] || e2e_die "no benchmark bench/scenarios/bench-$b.sh"
@@ -94,7 +95,7 @@ echo "# TIME bench total-wall $((wall * 1000))"
 # bench_tsv NAME: the raw results of benchmark NAME, from the serial log, with the run's header.
 bench_tsv()
 {
-	local log="$E2E_LOGS/bench.log"
+	local log="$E2E_LOGS/bench.log" cols
 
 	echo "# xen-memtune make bench: $1 (bench/scenarios/bench-$1.sh); bench/report.py makes its tables"
 	printf '# %s\t%s\n' commit "$commit" \
@@ -113,6 +114,13 @@ bench_tsv()
 			awk '{ printf "%d", $1 / 1000 }')"
 	# The guest's parameters ("rep" and "arm" are "-"), then the samples.
 	tr -d '\r' <"$log" | sed -n "s/.*@@E2E BENCH $1 - - \([^ ]*\) \(.*\)/# \1\t\2/p"
+	cols=$(tr -d '\r' <"$log" | sed -n "s/.*@@E2E BENCH $1 - - columns \(.*\)/\1/p" | tail -n 1)
+	if [ -n "$cols" ]; then
+		# One row per arm run ("BENCH NAME row V1 V2 ..."), under the columns it named.
+		echo "$cols" | tr ' ' '\t'
+		tr -d '\r' <"$log" | sed -n "s/.*@@E2E BENCH $1 row \(.*\)/\1/p" | tr ' ' '\t'
+		return
+	fi
 	printf 'rep\tarm\tmetric\tvalue\n'
 	tr -d '\r' <"$log" | sed -n "s/.*@@E2E BENCH $1 \([0-9][0-9]*\) \([^ ]*\) \([^ ]*\) \(.*\)/\1\t\2\t\3\t\4/p"
 }

@@ -152,13 +152,15 @@ e2e_throttled_disk_args()
 }
 
 # e2e_rig_needs RUNLIST WHAT: true when a scenario of RUNLIST says "# e2e-needs: ... WHAT" in
-# its header (what the boot must give Dom0 for it; the other scenarios run with it too).
+# its header (what the boot must give Dom0 for it; the other scenarios run with it too). The
+# benchmarks' scenarios (bench/scenarios/bench-*.sh) say it the same way.
 e2e_rig_needs()
 {
 	local s
 
 	for s in $(echo "$1" | tr ':' ' '); do
-		grep -qE "^# e2e-needs:.* $2( |\$)" "$E2E_HERE/scenarios/$s.sh" 2>/dev/null && return 0
+		grep -qsE "^# e2e-needs:.* $2( |\$)" "$E2E_HERE/scenarios/$s.sh" \
+			"$E2E_REPO/bench/scenarios/$s.sh" && return 0
 	done
 	return 1
 }

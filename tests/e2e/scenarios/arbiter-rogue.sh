@@ -16,113 +16,16 @@
 # Every number goes to "# INFO" lines: the arbiter's defaults are calibrated on them
 # (docs/ARCHITECTURE.md, "The Dom0 arbiter").
 s=rogue
-arb=/opt/memtune/xen-memtune-arbiter
-probe=/usr/local/bin/latency-probe
-hog=/usr/local/bin/memory-hog
 dir=/tmp/arbiter-rogue
-mkdir -p "$dir"
-# give_up CHECK WHY: the scenario cannot go on (it runs in its own shell: run_scenario).
-give_up() { fail "$s-$1" "$2"; exit 0; }
-[ -x "$arb" ] || give_up setup "build/agent/xen-memtune-arbiter was not built (make agent)"
-need_agent "$s-agent-built" || return 0 2>/dev/null || exit 0
+# The rig and its measuring helpers (rogue_setup, snap, window, latency, phase, hog_*): shared
+# with bench/scenarios/bench-rogue.sh.
+. /e2e/rogue-lib.sh
+rogue_setup
 
-# ---- Dom0: the throttled disk, one partition per guest ---------------------------------------
-t0=$(now_ms)
-for m in virtio_pci virtio_blk xen-blkback; do
-	modprobe "$m" || give_up setup "modprobe $m failed"
-done
-wait_until 30 test -b /dev/vda3 || give_up setup "no /dev/vda3: the boot has no throttled disk (# e2e-needs)"
-info "$s: /dev/vda $(($(cat /sys/block/vda/size) / 2048)) MiB, scheduler $(cat /sys/block/vda/queue/scheduler)"
-disk_line() {
-	echo "disk = [ 'format=raw, vdev=xvda, access=rw, backendtype=phy, script=/e2e/block-hotplug.sh, target=$1' ]"
-}
-# blkfront: the guest's disk as /dev/xvda.
-blkfront='modprobe xen-blkfront; i=0; while [ ! -b /dev/xvda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; [ -b /dev/xvda ]'
-DOMU_CFG_EXTRA=$(disk_line /dev/vda1) domu_create rogue 256 512 &&
-	DOMU_CFG_EXTRA=$(disk_line /dev/vda2) domu_create nbr 128 128 &&
-	DOMU_CFG_EXTRA=$(disk_line /dev/vda3) domu_create donor 384 384 ||
-	give_up setup "a DomU did not boot"
-say "TIME $s setup-guests $(($(now_ms) - t0))"
-for g in rogue nbr donor; do
-	domu_run "$g" "$blkfront" >/dev/null || give_up setup "$g has no /dev/xvda (blkfront, hotplug script)"
-	say "TIME $s setup-blkfront-$g $(($(now_ms) - t0))"
-done
-rid=$(domu_id rogue)
-nid=$(domu_id nbr)
-did=$(domu_id donor)
-# The rogue: disk swap first (priority 20), zram (256 MiB) behind it: as a guest set up for a
-# disk and given zram later would be.
-domu_run rogue 'ul=/usr/local/sbin; modprobe zram && echo 256M >/sys/block/zram0/disksize &&
-	mkswap /dev/zram0 >/dev/null && $ul/swapon -p 10 /dev/zram0 &&
-	mkswap /dev/xvda >/dev/null && $ul/swapon -p 20 /dev/xvda && cat /proc/swaps' |
-	sed 's/^/@@E2E INFO   | /'
-say "TIME $s setup-swap $(($(now_ms) - t0))"
-for g in rogue nbr donor; do
-	agent_start "$g" "$s-agent-$g"
-	say "TIME $s setup-agent-$g $(($(now_ms) - t0))"
-done
-domu_run nbr "($probe run /dev/xvda 20 >/tmp/probe.log 2>/tmp/probe.err &)" >/dev/null
-say "TIME $s setup-probe $(($(now_ms) - t0))"
-# The neighbour's clock (CLOCK_BOOTTIME, the probe's) minus Dom0's, taken around one round trip.
-a=$(now_ms)
-# (A newline after the number: domu_run finds the end of an answer on a line of its own.)
-g=$(domu_run nbr 'awk "{ printf \"%d\\n\", \$1 * 1000 }" /proc/uptime' 20)
-off=$((g - (a + $(now_ms)) / 2))
-say "TIME $s setup $(($(now_ms) - t0))"
-# Without the offset every latency window would be somewhere else: no measuring at all.
-[ -n "$g" ] || give_up setup "no answer to the neighbour's clock within 20 s"
-if [ "$(xl list | awk 'NR > 1' | wc -l)" = 4 ]; then
-	pass "$s-setup"
-else
-	fail "$s-setup" "$(xl list | tr '\n' ' ')"
-fi
-
-# ---- measuring ----------------------------------------------------------------------------
-vbd=/sys/bus/xen-backend/devices/vbd-$rid-51712/statistics
-# snap: "<dom0 ms> <rogue rd_req wr_req rd_sect wr_sect> <vda stat fields> <dom0 busy ticks>
-# <dom0 steal ticks>" (busy: user, nice, system, irq, softirq)
-snap() {
-	echo "$(now_ms) $(cat $vbd/rd_req $vbd/wr_req $vbd/rd_sect $vbd/wr_sect | tr '\n' ' ')" \
-		"$(cat /sys/block/vda/stat)" \
-		"$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $9 }' /proc/stat)"
-}
-# window FROM_SNAP TO_SNAP: the rogue's backend rates and the shared disk's health between them.
-window() {
-	echo "$1 $2" | awk '
-	# d(i): field i of the second snap minus field i of the first. Fields: 1 ms; 2-5 the
-	# rogue rd_req wr_req rd_sect wr_sect; 6.. /sys/block/vda/stat (Documentation/block/
-	# stat.rst: 6 read ios, 9 read ticks, 10 write ios, 13 write ticks, 15 io_ticks); last,
-	# Dom0 busy and steal (USER_HZ ticks, one vCPU).
-	function d(i) { return $(i + n) - $i }
-	{
-		n = NF / 2; ms = d(1); if (ms <= 0) ms = 1
-		ios = d(6) + d(10)
-		printf "rogue-rd=%.0freq/s rogue-wr=%.0freq/s rogue-rd-kbps=%.0f rogue-wr-kbps=%.0f vda-iops=%.0f vda-await=%.1fms vda-write-await=%.1fms vda-util=%.0f%% dom0-busy=%.0f%% dom0-steal=%.1f%%\n",
-			d(2) * 1000 / ms, d(3) * 1000 / ms, d(4) * 500 / ms, d(5) * 500 / ms,
-			ios * 1000 / ms, ios ? (d(9) + d(13)) / ios : 0, d(10) ? d(13) / d(10) : 0,
-			d(15) * 100 / ms, d(n - 1) * 1000 / ms, d(n) * 1000 / ms
-	}'
-}
-# latency FROM_MS TO_MS (Dom0's clock): the neighbour's reads that started in between.
-latency() { domu_run nbr "$probe summary $(($1 + off)) $(($2 + off)) </tmp/probe.log"; }
-# value KEY TEXT: KEY=<number> out of a summary or window line.
-value() { echo " $2" | sed -n "s/.* $1=\\([0-9.]*\\).*/\\1/p"; }
-# phase NAME FROM_SNAP TO_SNAP: one INFO line with both; the neighbour's p50 in $p50, the
-# rogue's backend writes in $wr_kbps.
-phase() {
-	local from=${2%% *} to=${3%% *} lat win
-
-	lat=$(latency "$from" "$to")
-	win=$(window "$2" "$3")
-	info "$s phase $1 ($(((from - t_start) / 1000))-$(((to - t_start) / 1000)) s): neighbour $lat; $win"
-	p50=$(value p50 "$lat")
-	wr_kbps=$(value rogue-wr-kbps "$win")
-}
-hog_start() {
-	wr_at_hog=$(cat $vbd/wr_req)
-	domu_run rogue "($hog 320 >/tmp/hog.log 2>&1 &)" >/dev/null
-	mark "hog started"
-}
+# The arbiter logs "xen-memtune-arbiter: <domain> (domid N): <what>: ..." on stderr.
+L="xen-memtune-arbiter: "
+log_has() { grep -qE "^$L$1" "$dir/log"; }
+domain_lines() { grep -E "^$L(rogue|nbr|donor) " "$dir/log" | sed "s/^$L//" | cut -c1-${1:-200}; }
 # swapping: the rogue's backend took 20 writes since the hog started: its memory is full and it
 # swaps to its disk. Dom0 has evidence from here on; before it, how long the hog takes to fill
 # 256 MiB depends on how fast TCG runs on the day (15-30 s seen), not on the arbiter.
@@ -136,20 +39,6 @@ swap_start() {
 		say "TIME $s $1-hog-to-swapping $((t_swap - t_hog))"
 	fi
 }
-hog_stop() {
-	domu_run rogue 'kill -KILL $(pidof memory-hog); sleep 1; tail -n 1 /tmp/hog.log
-		pidof memory-hog >/dev/null && echo "(still running)"
-		awk "/^MemAvailable/ { print \"MemAvailable\", \$2, \"kB\" }" /proc/meminfo' | tr '\n' ' '
-}
-targets() { for i in $rid $nid $did; do xenstore-read "/local/domain/$i/memory/target"; done | tr '\n' ' '; }
-# at_most A B: A <= B, as decimals.
-at_most() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && a + 0 <= b + 0) }'; }
-# ratio A B: A / B, two decimals (parenthesised: a bare ">" in awk's printf is a redirection).
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-# The arbiter logs "xen-memtune-arbiter: <domain> (domid N): <what>: ..." on stderr.
-L="xen-memtune-arbiter: "
-log_has() { grep -qE "^$L$1" "$dir/log"; }
-domain_lines() { grep -E "^$L(rogue|nbr|donor) " "$dir/log" | sed "s/^$L//" | cut -c1-${1:-200}; }
 
 # A timeline for the record: every 5 s, a snap and the CPU seconds of every domain (xl list,
 # domid order: Dom0, rogue, neighbour, donor); printed at the end beside the neighbour's p50 of
@@ -158,8 +47,6 @@ t_start=$(now_ms)
 (while :; do echo "$(snap) $(xl list | awk 'NR > 1 { printf "%s ", $6 }')"; sleep 5; done) \
 	>"$dir/timeline" 2>/dev/null &
 sampler=$!
-# mark WHAT: a line in the timeline's record, in seconds since its start.
-mark() { info "$s at $((($(now_ms) - t_start) / 1000)) s: $1"; }
 
 # ---- idle, then the rogue with no arbiter ---------------------------------------------------
 sleep 5
@@ -345,7 +232,7 @@ done
 check_eq "$s-no-guest-below-floor" "$below" ""
 oom=""
 for g in rogue nbr donor; do
-	n=$(domu_run "$g" 'dmesg | grep -ciE "out of memory|oom-kill|killed process"')
+	n=$(oom_kills "$g")
 	[ "${n:-0}" = 0 ] || oom="$oom $g:$n"
 done
 check_eq "$s-no-oom-kill" "$oom" ""
