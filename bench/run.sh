@@ -5,8 +5,11 @@
 # and the tables made from them (bench/report.py); never passes or fails on a number (the exit
 # status says only whether the rig ran).
 #
-#   BENCH_SCENARIOS=latency,grow,shrink,agent,rogue   what to run (default: all five, in that
-#                        order; rogue boots with the throttled Dom0 disk of its # e2e-needs)
+#   BENCH_SCENARIOS=latency,grow,shrink,agent,rogue,rogue-beyond   what to run (default: all
+#                        six, in that order; the rogue ones boot with the throttled Dom0 disk of
+#                        their # e2e-needs)
+#   BENCH_ROGUE_BEYOND_MIB=N   the hog of rogue-beyond, MiB (default 640: beyond the rogue's
+#                        maxmem of 512)
 #   BENCH_REPS=N         repetitions of each benchmark's arms (default 5)
 #   BENCH_CYCLES=N       resize cycles per arm and rep of the latency benchmark (default 10; each
 #                        cycle is two resizes of 1-4 s under TCG)
@@ -77,7 +80,7 @@ fi
 load_sampler=$!
 trap 'e2e_kill_qemu; kill $load_sampler 2>/dev/null' EXIT
 
-list=${BENCH_SCENARIOS:-latency,grow,shrink,agent,rogue}
+list=${BENCH_SCENARIOS:-latency,grow,shrink,agent,rogue,rogue-beyond}
 run=""
 for b in $(echo "$list" | tr ',' ' '); do
 	[ -f "$BENCH_HERE/scenarios/bench-$b.sh" ] || e2e_die "no benchmark bench/scenarios/bench-$b.sh"

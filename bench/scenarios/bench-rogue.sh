@@ -21,8 +21,11 @@
 # arm everything is put back and checked: hog and balancer stopped, swap-mode normal, targets at
 # the start sizes with the balloons there, the rogue's swap empty at its set-up priorities.
 . /bench/dom0-lib.sh
-s=bench-rogue
-b=rogue
+# bench-rogue-beyond.sh runs this file with its own name, arms and hog (rogue_bench,
+# rogue_arms, hog_mib); alone, it is the rogue benchmark of the six arms above.
+b=${rogue_bench:-rogue}
+s=bench-$b
+hog_mib=${hog_mib:-320}
 dir=/tmp/bench-rogue
 . /e2e/rogue-lib.sh
 # The guest image compressed: the neighbour's 128 MiB cannot hold the 53 MB image twice while
@@ -41,7 +44,7 @@ bench_meta $b
 bench_put $b - - columns "$cols"
 bench_put $b - - host-free-kb "$free_kb"
 bench_put $b - - reserve-kb "spare $reserve_spare tight $reserve_tight"
-bench_put $b - - guests-mib "rogue 256 (maxmem 512, hog 320) nbr 128 donor 384"
+bench_put $b - - guests-mib "rogue 256 (maxmem 512, hog $hog_mib) nbr 128 donor 384"
 bench_put $b - - disk "$(cat /sys/block/vda/size) sectors, throttled in QEMU (lib/rig.sh)"
 info "$s: host free $free_kb kB; reserve spare $reserve_spare, tight $reserve_tight kB"
 
@@ -240,7 +243,8 @@ run_arm()
 }
 
 # ---- the arms, interleaved -------------------------------------------------------------------
-set -- idle none qmemman-spare arbiter-spare qmemman-tight arbiter-tight
+# shellcheck disable=SC2086
+set -- ${rogue_arms:-idle none qmemman-spare arbiter-spare qmemman-tight arbiter-tight}
 narms=$#
 arms="$*"
 info "$s: start state: $(at_start)"

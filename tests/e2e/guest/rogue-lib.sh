@@ -136,11 +136,11 @@ phase() {
 	p50=$(value p50 "$lat")
 	wr_kbps=$(value rogue-wr-kbps "$win")
 }
-# hog_start [ARGS]: memory-hog (320 MiB) in the rogue, its output in /tmp/hog.log; the rogue's
-# backend writes until then in wr_at_hog.
+# hog_start: memory-hog in the rogue ($hog_mib MiB, 320 unless a benchmark sets it), its
+# output in /tmp/hog.log; the rogue's backend writes until then in wr_at_hog.
 hog_start() {
 	wr_at_hog=$(cat $vbd/wr_req)
-	domu_run rogue "($hog 320 $* >/tmp/hog.log 2>&1 &)" >/dev/null
+	domu_run rogue "($hog ${hog_mib:-320} >/tmp/hog.log 2>&1 &)" >/dev/null
 	mark "hog started"
 }
 # hog_stop [SIGNAL]: ends the hog (KILL by default; TERM makes it print how far it got) and
