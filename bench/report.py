@@ -18,7 +18,7 @@ import statistics
 import subprocess
 import sys
 
-BENCHES = ("latency", "grow", "shrink", "agent", "rogue", "rogue-beyond")
+BENCHES = ("latency", "grow", "shrink", "agent", "rogue", "rogue-beyond", "rogue-rebalance")
 
 
 class Results:
@@ -407,7 +407,8 @@ ROGUE_ARMS = (("idle", "-", "idle (no hog)"), ("none", "-", "hog, nothing balanc
               ("arbiter", "tight", "hog + arbiter, tight RAM"),
               ("none", "beyond", "hog beyond maxmem, nothing balances"),
               ("qmemman", "beyond", "hog beyond maxmem + qmemman-style"),
-              ("arbiter", "beyond", "hog beyond maxmem + arbiter"))
+              ("arbiter", "beyond", "hog beyond maxmem + arbiter"),
+              ("arbiter+rebalance", "spare", "hog + arbiter with rebalancing on, spare RAM"))
 
 ROGUE_COLUMNS = ["Neighbour latency: p50 and p99 of its reads over 0-30 s and 30-60 s after the hog's "
                  "start (ms; / idle: that p50 over the same repetition's idle p50, the goal of issue 16 "
@@ -430,11 +431,22 @@ def rogue_beyond_intro(res):
             "neighbour sees.", ""]
 
 
+def rogue_rebalance_intro(res):
+    return ["", "The rig and hog of the first table (`bench/scenarios/bench-rogue-rebalance.sh`), spare "
+            "RAM, three arms rotated each repetition: idle (30 s), the hog with the qmemman-style "
+            "balancer, and the hog with the arbiter in act mode and its continuous rebalancing on "
+            "for the three guests (`[rebalance] enabled = yes`, off by default): it shares what "
+            "the host can spare in proportion to each guest's need (working set + 10 %), at most "
+            "256 MiB a move, besides its rogue detection and remedies.", ""]
+
+
 def rogue(res, name="rogue"):
     m = res.meta
     out = provenance(res, name)
     if name == "rogue-beyond":
         return out + rogue_beyond_intro(res) + ROGUE_COLUMNS + rogue_table(res)
+    if name == "rogue-rebalance":
+        return out + rogue_rebalance_intro(res) + ROGUE_COLUMNS + rogue_table(res)
     out += ["", "The rig of `arbiter-rogue` (`tests/e2e/guest/rogue-lib.sh`): Dom0's disk limited by "
             f"QEMU to 100 IOPS and 4 MiB/s, one partition per guest through blkback; guests {m.get('guests-mib', '?')} "
             "MiB; the rogue swaps to its disk (priority 20) and to zram (256 MiB, priority 10), the "
@@ -496,7 +508,7 @@ def tables(name, res, plots):
         return grow(res)
     if name == "shrink":
         return shrink(res, plots)
-    if name in ("rogue", "rogue-beyond"):
+    if name.startswith("rogue"):
         return rogue(res, name)
     return agent(res)
 

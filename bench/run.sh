@@ -5,9 +5,9 @@
 # and the tables made from them (bench/report.py); never passes or fails on a number (the exit
 # status says only whether the rig ran).
 #
-#   BENCH_SCENARIOS=latency,grow,shrink,agent,rogue,rogue-beyond   what to run (default: all
-#                        six, in that order; the rogue ones boot with the throttled Dom0 disk of
-#                        their # e2e-needs)
+#   BENCH_SCENARIOS=latency,grow,shrink,agent,rogue,rogue-beyond,rogue-rebalance   what to
+#                        run (default: all seven, in that order; the rogue ones boot with the
+#                        throttled Dom0 disk of their # e2e-needs)
 #   BENCH_ROGUE_BEYOND_MIB=N   the hog of rogue-beyond, MiB (default 640: beyond the rogue's
 #                        maxmem of 512)
 #   BENCH_REPS=N         repetitions of each benchmark's arms (default 5)
@@ -80,7 +80,7 @@ fi
 load_sampler=$!
 trap 'e2e_kill_qemu; kill $load_sampler 2>/dev/null' EXIT
 
-list=${BENCH_SCENARIOS:-latency,grow,shrink,agent,rogue,rogue-beyond}
+list=${BENCH_SCENARIOS:-latency,grow,shrink,agent,rogue,rogue-beyond,rogue-rebalance}
 run=""
 for b in $(echo "$list" | tr ',' ' '); do
 	[ -f "$BENCH_HERE/scenarios/bench-$b.sh" ] || e2e_die "no benchmark bench/scenarios/bench-$b.sh"

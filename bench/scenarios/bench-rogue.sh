@@ -61,9 +61,14 @@ balancer_start()
 		/bench/qmemman.sh run "$reserve" "$rid" "$nid" "$did" >"$dir/balancer.log" 2>&1 &
 		balancer=$!
 		;;
-	arbiter)
+	arbiter | arbiter+rebalance)
 		printf '[arbiter]\nmode = act\n[detect]\ndisks = vda\n[remedy]\nhost_reserve_kb = %s\n' \
 			"$reserve" >"$dir/arbiter.conf"
+		# arbiter+rebalance: the three guests opted in to its continuous rebalancing
+		# ([rebalance], off by default), which shares what the host can spare in proportion
+		# to each guest's need.
+		[ "$1" = arbiter ] ||
+			printf '[rebalance]\nenabled = yes\ndomains = rogue nbr donor\n' >>"$dir/arbiter.conf"
 		rm -f "$dir/status.json"
 		"$arb" -c "$dir/arbiter.conf" --status-file "$dir/status.json" --kill-switch "$dir/off" \
 			--log stderr >"$dir/balancer.log" 2>&1 &
@@ -142,7 +147,7 @@ reset()
 	local t0 st
 
 	t0=$(now_ms)
-	if [ "$1" = arbiter ]; then
+	if [ "${1%+*}" = arbiter ]; then
 		memtunectl directive rogue --swap-mode normal --timeout 30 >"$dir/normal.out" 2>&1 ||
 			info "$s: swap-mode normal: $(tr '\n' ' ' <"$dir/normal.out")"
 	fi
@@ -192,7 +197,7 @@ run_arm()
 	# The targets from the balancer's start: what it does before the hog counts too.
 	(while :; do echo "$(targets)"; sleep 1; done) >"$dir/targets" 2>/dev/null &
 	tsampler=$!
-	if [ "$arm" = qmemman ] || [ "$arm" = arbiter ]; then
+	if [ "$arm" != idle ] && [ "$arm" != none ]; then
 		balancer_start "$arm" "$setting"
 		sleep 10
 	fi
@@ -222,7 +227,7 @@ run_arm()
 	[ $len = 60 ] && w2=$(latency "$((t_hog + 30000))" "$((t_hog + 60000))")
 	win=$(window "$s0" "$s2")
 	info "$s: rep $r $3: 0-30 s $w1; 30-60 s $w2; $win"
-	[ "$arm" = arbiter ] && grep -E "^xen-memtune-arbiter: (rogue|nbr|donor) .*(directive|EXECUTED)" "$dir/balancer.log" |
+	[ "${arm%+*}" = arbiter ] && grep -E "^xen-memtune-arbiter: (rogue|nbr|donor) .*(directive|EXECUTED)" "$dir/balancer.log" |
 		cut -c1-200 | sed 's/^/@@E2E INFO   | arbiter: /'
 	[ "$arm" = qmemman ] && cut -c1-200 "$dir/balancer.log" | sed 's/^/@@E2E INFO   | /'
 	# Target changes: every sample whose value differs from the one before, per guest.
