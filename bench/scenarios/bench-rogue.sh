@@ -115,7 +115,8 @@ at_start()
 {
 	local sw
 
-	sw=$(domu_run rogue 'awk "NR > 1 { printf \"%s:%s:%s \", \$1, \$4, \$5 }" /proc/swaps')
+	# (The answer ends its line: domu_run would take the rig's end marker into it otherwise.)
+	sw=$(domu_run rogue 'awk "NR > 1 { printf \"%s:%s:%s \", \$1, \$4, \$5 } END { print \"\" }" /proc/swaps')
 	echo "$(targets)| $(xl list | awk 'NR > 2 { printf "%s=%s ", $1, $3 }')| $sw" | awk '
 		function near(name, mib,   i, f) {
 			for (i = 5; i <= NF; i++) {
